@@ -130,7 +130,7 @@ $(LIBWORKER): $(WORKER_OBJ)
 	@mkdir -p $(@D)
 	$(AR) rcs $@ $^
 
-ALL_LIBS = $(if $(SUP_SRC),$(LIBWORKER)) $(if $(PERSIST_SRC),$(LIBPERSIST)) $(LIBSHM)
+ALL_LIBS = $(if $(WORKER_SRC),$(LIBWORKER)) $(if $(PERSIST_SRC),$(LIBPERSIST)) $(LIBSHM)
 
 $(BUILD)/emberd: $(SUP_OBJ) $(ALL_LIBS)
 	$(CC) $(LDFLAGS) -o $@ $(SUP_OBJ) $(ALL_LIBS) $(LDLIBS)
