@@ -599,12 +599,12 @@ int shm_calloc(struct shm_arena *a, size_t size, uint64_t *off)
     return rc;
 }
 
-void shm_free(struct shm_arena *a, uint64_t off)
+/* Frees a block for real: the mutation is ending (or out of options). */
+static void free_now(struct shm_arena *a, uint64_t off)
 {
     uint64_t seg = seg_of(off), *pm = pmap(a, seg), e;
     unsigned idx = page_of(off);
 
-    ASSERT(a->in_mut);
     BUG_ON(off < SHM_SEG_SIZE || off >= a->hdr->heap_top || idx == 0);
     if (idx == 1 && (off & (SHM_PAGE_SIZE - 1)) == 0 &&
         SHM_PM_KIND(pm[0]) == SHM_PM_SEGHUGE) {
@@ -625,6 +625,39 @@ void shm_free(struct shm_arena *a, uint64_t off)
     a->d_used -= (int64_t)SHM_PM_NPAGES(e) * SHM_PAGE_SIZE;
     a->d_nblocks--;
     free_pages(a, off, SHM_PM_NPAGES(e));
+}
+
+/*
+ * Frees are deferred to the end of the mutation (arena.h explains why): the
+ * block stays allocated, and unusable, until shm_flush_frees() runs from
+ * shm_commit().  If the list cannot grow, the block is freed at once after
+ * logging its whole content, which keeps the same guarantee the slow way.
+ */
+void shm_free(struct shm_arena *a, uint64_t off)
+{
+    ASSERT(a->in_mut);
+    BUG_ON(off < SHM_SEG_SIZE || off >= a->hdr->heap_top || (off & 7));
+    if (a->nfrees == a->cap_frees) {
+        size_t cap = a->cap_frees ? a->cap_frees * 2 : 256;
+        uint64_t *n = realloc(a->frees, cap * sizeof(*n));
+        if (n == NULL) {
+            shm_preserve(a, shm_ptr(a, off), shm_usable(a, off));
+            free_now(a, off);
+            return;
+        }
+        a->frees = n;
+        a->cap_frees = cap;
+    }
+    a->frees[a->nfrees++] = off;
+}
+
+void shm_flush_frees(struct shm_arena *a)
+{
+    size_t i;
+
+    for (i = 0; i < a->nfrees; i++)
+        free_now(a, a->frees[i]);
+    a->nfrees = 0;
 }
 
 size_t shm_usable(const struct shm_arena *a, uint64_t off)

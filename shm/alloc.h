@@ -38,8 +38,14 @@ int shm_alloc(struct shm_arena *a, size_t size, uint64_t *off);
 /* Like shm_alloc, zero-filled. */
 int shm_calloc(struct shm_arena *a, size_t size, uint64_t *off);
 
-/* Frees a block returned by shm_alloc.  `off` must be a block start. */
+/*
+ * Frees a block returned by shm_alloc.  `off` must be a block start.  The
+ * block is released when the mutation commits, never reused before.
+ */
 void shm_free(struct shm_arena *a, uint64_t off);
+
+/* Releases the mutation's freed blocks (shm_commit calls it). */
+void shm_flush_frees(struct shm_arena *a);
 
 /*
  * Resizes a block: keeps it when the new size fits its size class, else

@@ -117,6 +117,7 @@ void shm_begin(struct shm_arena *a)
     a->d_used = 0;
     a->d_nblocks = 0;
     a->npunch = 0;
+    a->nfrees = 0;
     a->log_records = 0;
     log_reset(a);
 }
@@ -272,13 +273,15 @@ void shm_commit(struct shm_arena *a)
     struct shm_header *h = a->hdr;
     int i, np;
 
-    if (UNLIKELY(shm_crash_countdown > 0))
-        shm_crash_tick();
     BUG_ON(!a->in_mut);
+    shm_flush_frees(a);
     if (a->d_used != 0)
         shm_set64(a, &h->used_bytes, h->used_bytes + (uint64_t)a->d_used);
     if (a->d_nblocks != 0)
         shm_set64(a, &h->nblocks, h->nblocks + (uint64_t)a->d_nblocks);
+    /* The last crash point: every store done, the commit not yet. */
+    if (UNLIKELY(shm_crash_countdown > 0))
+        shm_crash_tick();
     shm_barrier();
     h->log_tail = 0;              /* the commit point */
     shm_barrier();
@@ -306,6 +309,7 @@ void shm_abort(struct shm_arena *a)
     BUG_ON(n < 0);     /* our own log, in our own process */
     a->in_mut = 0;
     a->npunch = 0;
+    a->nfrees = 0;
     a->d_used = 0;
     a->d_nblocks = 0;
     log_reset(a);
@@ -338,7 +342,9 @@ static int format_arena(struct shm_arena *a, const struct shm_arena_opts *o)
     uint32_t ndb = o->dbcount ? o->dbcount : 16;
     int rc;
 
-    if (getrandom(&seed, sizeof(seed), 0) != sizeof(seed))
+    if (o->hash_seed != 0)
+        seed = o->hash_seed;
+    else if (getrandom(&seed, sizeof(seed), 0) != sizeof(seed))
         seed = (uint64_t)now_ms() * 0x9e3779b97f4a7c15ull ^ (uint64_t)getpid();
     memset(h, 0, sizeof(*h));
     h->version = SHM_LAYOUT_VERSION;
@@ -604,6 +610,7 @@ fail_unlink:
         unlink(a->reg.path);
 fail:
     shm_region_close(&a->reg);
+    free(a->frees);
     free(a);
     return rc;
 }
@@ -621,6 +628,7 @@ static void detach(struct shm_arena **ap, uint32_t state)
         a->hdr->state = state;
     }
     shm_region_close(&a->reg);
+    free(a->frees);
     free(a);
     *ap = NULL;
 }
@@ -642,6 +650,7 @@ void shm_arena_abandon(struct shm_arena **ap)
     if (a == NULL)
         return;
     shm_region_close(&a->reg);
+    free(a->frees);
     free(a);
     *ap = NULL;
 }

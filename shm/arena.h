@@ -22,7 +22,10 @@
  * rollback would return to.  What does not: stores into blocks allocated by
  * this same mutation (a rollback frees them, their content is dead), which is
  * why new data is built in fresh blocks and linked in with a single logged
- * store.  The allocator logs its own metadata.
+ * store.  The allocator logs its own metadata.  For "fresh" to mean "dead
+ * before the mutation", a block freed by a mutation is only really freed at
+ * its commit, so the same mutation can never get it back from shm_alloc()
+ * and overwrite live bytes unlogged.
  *
  * Only the compiler can reorder our stores as far as a killed process is
  * concerned (the kernel keeps every store a dead process made), so the log
@@ -50,6 +53,7 @@ struct shm_arena_opts {
     int create;            /* create the arena if it does not exist */
     int check;             /* SHM_CHECK_*: when to run shm_check() at attach */
     unsigned check_flags;  /* SHM_CHECK_F_* (tests of the allocator alone) */
+    uint64_t hash_seed;    /* on creation; 0: random (tests fix it to replay) */
 };
 
 #define SHM_CHECK_NEVER   0
@@ -79,6 +83,8 @@ struct shm_arena {
     int log_growing;           /* allocating an overflow chunk: use headroom */
     int64_t d_used;            /* pending change of hdr->used_bytes */
     int64_t d_nblocks;         /* pending change of hdr->nblocks */
+    uint64_t *frees;           /* blocks freed by this mutation, freed for */
+    size_t nfrees, cap_frees;  /*   real at commit (see shm_free) */
     uint64_t punch[8][2];      /* segment ranges to give back after commit */
     int npunch;
     uint64_t mutations;        /* committed mutations, for stats */

@@ -45,8 +45,11 @@ static inline struct shm_arena_opts shmtest_opts(const char *name)
     o.shard_count = 1;
     o.dbcount = 16;
     o.create = 1;
-    o.check = SHM_CHECK_ALWAYS;
+    o.check = getenv("EMBER_TEST_NOCHECK") ? SHM_CHECK_NEVER : SHM_CHECK_ALWAYS;
     o.check_flags = shmtest_check_flags;
+    /* A fixed seed per run makes failures replayable: EMBER_TEST_SEED=n. */
+    o.hash_seed = getenv("EMBER_TEST_SEED") ? strtoull(getenv("EMBER_TEST_SEED"), NULL, 0)
+                                            : 0x5eed0000u + shmtest_counter;
     return o;
 }
 
@@ -187,6 +190,31 @@ static inline void shmtest_snap_take(struct shm_arena *a, struct shmtest_snap *s
     }
 }
 
+/* Describes what lives at an offset, for failure messages. */
+static inline void shmtest_describe(struct shm_arena *a, uint64_t off, char *buf, size_t len)
+{
+    uint64_t seg = off & ~(uint64_t)(SHM_SEG_SIZE - 1), *pm = SHM_PTR(a, seg, uint64_t), e;
+    unsigned p = (unsigned)((off - seg) >> SHM_PAGE_SHIFT);
+
+    if (off < SHM_SEG_SIZE) {
+        snprintf(buf, len, "segment 0 (header/log) +%llu", (unsigned long long)off);
+        return;
+    }
+    e = pm[p];
+    if (SHM_PM_KIND(e) == SHM_PM_SLAB) {
+        unsigned c = SHM_PM_CLASS(e);
+        uint64_t s = seg + ((uint64_t)SHM_PM_FIRST(e) << SHM_PAGE_SHIFT);
+        long rel = (long)(off - s) - (long)shm_class_start(c);
+        snprintf(buf, len, "slab %llu class %u (%zu B): %s %ld +%ld", (unsigned long long)s, c,
+                 shm_class_size(c), rel < 0 ? "header" : "block",
+                 rel < 0 ? 0 : rel / (long)shm_class_size(c),
+                 rel < 0 ? (long)(off - s) : rel % (long)shm_class_size(c));
+    } else {
+        snprintf(buf, len, "segment %llu page %u entry kind %u npages %u first %u",
+                 (unsigned long long)seg, p, SHM_PM_KIND(e), SHM_PM_NPAGES(e), SHM_PM_FIRST(e));
+    }
+}
+
 /* Fails the test at the first live byte that differs. */
 static inline void shmtest_snap_compare(struct shm_arena *a, const struct shmtest_snap *s,
                                         const char *what, long step)
@@ -197,9 +225,12 @@ static inline void shmtest_snap_compare(struct shm_arena *a, const struct shmtes
         fail_msg("%s step %ld: heap top %llu, expected %zu", what, step,
                  (unsigned long long)a->hdr->heap_top, s->len);
     for (i = 0; i < s->len; i++)
-        if (s->live[i] && s->mem[i] != ((uint8_t *)a->base)[i])
-            fail_msg("%s step %ld: byte %zu differs after rollback (%02x, expected %02x)",
-                     what, step, i, ((uint8_t *)a->base)[i], s->mem[i]);
+        if (s->live[i] && s->mem[i] != ((uint8_t *)a->base)[i]) {
+            char where[200];
+            shmtest_describe(a, i, where, sizeof(where));
+            fail_msg("%s step %ld: byte %zu (%s) differs after rollback (%02x, expected %02x)",
+                     what, step, i, where, ((uint8_t *)a->base)[i], s->mem[i]);
+        }
 }
 
 static inline void shmtest_snap_free(struct shmtest_snap *s)
@@ -230,10 +261,15 @@ static inline long shmtest_crash_every_step(struct shm_arena **ap,
     for (n = 1;; n += stride) {
         if (!shmtest_run_crashing(ap, fn, arg, n))
             break;
-        *ap = shmtest_open(o);
+        {
+            char err[512];
+            int rc = shm_arena_open(o, ap, err, sizeof(err));
+            if (rc != EMBER_OK)
+                fail_msg("%s step %ld: reattach failed: %s", what, n, err);
+        }
         if (n > 1 && !((*ap)->attach & SHM_ATTACH_ROLLED_BACK))
             fail_msg("%s step %ld: expected a rollback", what, n);
-        if (!((*ap)->attach & SHM_ATTACH_CHECKED))
+        if (o->check != SHM_CHECK_NEVER && !((*ap)->attach & SHM_ATTACH_CHECKED))
             fail_msg("%s step %ld: attach did not check", what, n);
         shmtest_snap_compare(*ap, &s, what, n);
         tried++;
