@@ -111,7 +111,7 @@ int shm_arena_tick(struct shm_arena *a)
 void shm_begin(struct shm_arena *a)
 {
     BUG_ON(a->in_mut);
-    BUG_ON(a->readonly);
+    BUG_ON(a->readonly || a->inspect);
     BUG_ON(a->hdr->log_tail != 0);
     a->in_mut = 1;
     a->d_used = 0;
@@ -423,7 +423,7 @@ static int validate_header(const struct shm_header *h, const struct shm_arena_op
 static int lock_region(struct shm_region *r, const char *path, char *err,
                        size_t errlen)
 {
-    if (flock(r->fd, LOCK_EX | LOCK_NB) == 0)
+    if (flock(r->fd, (r->private_copy ? LOCK_SH : LOCK_EX) | LOCK_NB) == 0)
         return EMBER_OK;
     if (errno == EWOULDBLOCK) {
         set_err(err, errlen, "%s is in use by another process", path);
@@ -485,10 +485,11 @@ int shm_arena_open(const struct shm_arena_opts *o, struct shm_arena **out,
     }
     a->reg.fd = -1;
     a->readonly = o->region.readonly;
+    a->inspect = o->region.private_copy;
     a->reserve_ahead = 4 * SHM_SEG_SIZE;
 
     rc = shm_region_open(&o->region, &a->reg);
-    if (rc == EMBER_ENOENT && o->create && !a->readonly) {
+    if (rc == EMBER_ENOENT && o->create && !a->readonly && !a->inspect) {
         rc = create_arena(o, a, err, errlen);
         if (rc != EMBER_OK)
             goto fail_unlink;
@@ -510,7 +511,7 @@ int shm_arena_open(const struct shm_arena_opts *o, struct shm_arena **out,
         rc = EMBER_EMAGIC;
         goto fail;
     }
-    if (is_zero(&h, sizeof(h)) && o->create && !a->readonly) {
+    if (is_zero(&h, sizeof(h)) && o->create && !a->readonly && !a->inspect) {
         /* A creation that died before writing the magic: nothing to keep. */
         char path[PATH_MAX];
         memcpy(path, a->reg.path, sizeof(path));
@@ -569,7 +570,7 @@ int shm_arena_open(const struct shm_arena_opts *o, struct shm_arena **out,
     /* Overflow chunks of a mutation that committed just before a crash. */
     a->in_mut = 0;
     log_reset(a);
-    if (chunk_at(a, SHM_UNDO_INLINE)->next != 0)
+    if (chunk_at(a, SHM_UNDO_INLINE)->next != 0 && !a->inspect)
         free_overflow_chunks(a);
     if (o->check == SHM_CHECK_ALWAYS ||
         (o->check == SHM_CHECK_UNCLEAN && (a->attach & SHM_ATTACH_UNCLEAN))) {
@@ -582,6 +583,10 @@ int shm_arena_open(const struct shm_arena_opts *o, struct shm_arena **out,
         }
         a->attach |= SHM_ATTACH_CHECKED;
     }
+    if (a->inspect) {
+        *out = a;
+        return EMBER_OK;
+    }
 attached:
     a->hdr->limit = o->limit;
     a->hdr->region_size = a->reg.size;
@@ -593,7 +598,12 @@ attached:
     *out = a;
     return EMBER_OK;
 
-aside: {
+aside:
+    if (a->inspect) {
+        rc = EMBER_ECORRUPT;   /* the tool reports; a worker sets aside */
+        goto fail;
+    }
+    {
         /* Never serve it, never delete it: keep it for inspection. */
         char suffix[64], newpath[PATH_MAX];
         size_t el = err ? strlen(err) : 0;
@@ -622,7 +632,7 @@ static void detach(struct shm_arena **ap, uint32_t state)
     if (a == NULL)
         return;
     BUG_ON(a->in_mut);
-    if (!a->readonly && a->hdr != NULL) {
+    if (!a->readonly && !a->inspect && a->hdr != NULL) {
         a->hdr->region_size = a->reg.size;
         shm_barrier();
         a->hdr->state = state;

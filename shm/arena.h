@@ -72,6 +72,7 @@ struct shm_arena {
     char *base;                /* == reg.base */
     struct shm_header *hdr;    /* == base */
     int readonly;
+    int inspect;               /* a private copy-on-write view (region.h) */
     unsigned attach;           /* SHM_ATTACH_* */
     uint64_t rolled_back;      /* records undone at attach */
 
@@ -106,6 +107,15 @@ struct shm_arena {
  */
 int shm_arena_open(const struct shm_arena_opts *o, struct shm_arena **out,
                    char *err, size_t errlen);
+
+/*
+ * With o->region.private_copy set, shm_arena_open() makes an inspection
+ * view: the file is opened read-only and mapped copy-on-write, so rolling
+ * back an interrupted mutation and checking happen in this process's pages
+ * only and the arena file is never modified.  It takes a shared lock, so it
+ * refuses (EMBER_EBUSY) an arena a worker owns.  Nothing may be mutated
+ * through such a view; close it with shm_arena_close() as usual.
+ */
 
 /* Clean detach: marks the arena clean (or handed off), unmaps, unlocks,
  * frees the handle and NULLs *ap.  Must not be inside a mutation. */

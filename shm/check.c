@@ -455,8 +455,14 @@ static int walk_refs(struct ck *c)
         return -1;
     if (shm_usable(a, h->dbs) < (size_t)h->dbcount * sizeof(struct shm_db))
         return fail(c, "database array too small");
-    if (SHM_PTR(a, SHM_UNDO_INLINE, struct shm_undo_chunk)->next != 0)
-        return fail(c, "undo overflow chunks linger");
+    /* Overflow undo chunks of a mutation that committed just before a
+     * crash are allocated until the next attach frees them. */
+    for (g = SHM_PTR(a, SHM_UNDO_INLINE, struct shm_undo_chunk)->next; g != 0;
+         g = SHM_PTR(a, g, struct shm_undo_chunk)->next) {
+        if (++n > 1000 || mark(c, g, "undo chunk") != 0)
+            return n > 1000 ? fail(c, "undo chunk list loops") : -1;
+    }
+    n = 0;
     for (db = 0; db < h->dbcount; db++) {
         struct dctx x = { c, db, ks_db(a, db), 0, 0 };
         if (check_dict(c, &x.d->keys, &x, 1) != 0)

@@ -123,6 +123,7 @@ static int map_file(const struct shm_region_opts *o, struct shm_region *r)
     size_t align = SHM_SEG_SIZE;
     char *raw, *base;
     int prot = r->readonly ? PROT_READ : PROT_READ | PROT_WRITE;
+    int share = r->private_copy ? MAP_PRIVATE : MAP_SHARED;
 
     reserve = (reserve + align - 1) & ~(align - 1);
     if (reserve < r->size)
@@ -138,7 +139,7 @@ static int map_file(const struct shm_region_opts *o, struct shm_region *r)
     if (raw + reserve + align > base + reserve)
         munmap(base + reserve, (size_t)(raw + reserve + align - (base + reserve)));
     if (r->size > 0 &&
-        mmap(base, r->size, prot, MAP_SHARED | MAP_FIXED, r->fd, 0) == MAP_FAILED) {
+        mmap(base, r->size, prot, share | MAP_FIXED, r->fd, 0) == MAP_FAILED) {
         int e = errno;
         munmap(base, reserve);
         return errno_status(e);
@@ -227,11 +228,12 @@ int shm_region_open(const struct shm_region_opts *o, struct shm_region *r)
 {
     char hbuf[PATH_MAX];
     const char *hdir = NULL;
-    int flags = (o->readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC;
+    int flags = (o->readonly || o->private_copy ? O_RDONLY : O_RDWR) | O_CLOEXEC;
     struct stat st;
 
     region_reset(r);
     r->readonly = o->readonly;
+    r->private_copy = o->private_copy;
     if (shm_name_valid(o->name) != EMBER_OK)
         return EMBER_EINVAL;
     /* Look on hugetlbfs first whatever o->huge says: a region created with
@@ -287,7 +289,7 @@ int shm_region_grow(struct shm_region *r, size_t size)
 {
     int e;
 
-    if (r->readonly || size % r->grain != 0)
+    if (r->readonly || r->private_copy || size % r->grain != 0)
         return EMBER_EINVAL;
     if (size <= r->size)
         return EMBER_OK;
@@ -296,8 +298,10 @@ int shm_region_grow(struct shm_region *r, size_t size)
     e = posix_fallocate(r->fd, (off_t)r->size, (off_t)(size - r->size));
     if (e != 0)
         return (e == ENOSPC && r->huge) ? EMBER_ENOHUGE : errno_status(e);
+    /* Populate the page tables now: growth runs from the owner's idle
+     * tick, and a command touching new memory then takes no page faults. */
     if (mmap(r->base + r->size, size - r->size, PROT_READ | PROT_WRITE,
-             MAP_SHARED | MAP_FIXED, r->fd, (off_t)r->size) == MAP_FAILED)
+             MAP_SHARED | MAP_FIXED | MAP_POPULATE, r->fd, (off_t)r->size) == MAP_FAILED)
         return errno_status(errno);
     r->size = size;
     return EMBER_OK;
@@ -305,7 +309,7 @@ int shm_region_grow(struct shm_region *r, size_t size)
 
 int shm_region_punch(struct shm_region *r, size_t off, size_t len)
 {
-    if (r->readonly || off + len > r->size)
+    if (r->readonly || r->private_copy || off + len > r->size)
         return EMBER_EINVAL;
     if (len == 0)
         return EMBER_OK;

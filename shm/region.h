@@ -35,6 +35,8 @@ struct shm_region_opts {
     const char *shm_dir;     /* NULL: /dev/shm */
     size_t reserve;          /* address space to reserve; 0: SHM_RESERVE_DEFAULT */
     int readonly;            /* map PROT_READ, never grow */
+    int private_copy;        /* open read-only, map copy-on-write: stores
+                                stay in this process (offline inspection) */
 };
 
 #define SHM_RESERVE_DEFAULT (1ull << 40)  /* 1 TiB of address space, not memory */
@@ -44,6 +46,7 @@ struct shm_region {
     int fd;                  /* -1 when closed */
     int huge;                /* the file is on hugetlbfs */
     int readonly;
+    int private_copy;
     size_t grain;            /* growth unit: the segment size */
     char *base;              /* start of the reservation and of the mapping */
     size_t reserved;         /* bytes of address space reserved */

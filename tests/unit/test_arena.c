@@ -400,6 +400,51 @@ static void test_growth(void **state)
     assert_true(f->a->reg.size >= f->a->hdr->heap_top + (64ull << 20));
 }
 
+/* An inspection view rolls back and checks in private pages only. */
+static void crash_mid_put(struct shm_arena *a, void *arg)
+{
+    (void)arg;
+    shm_begin(a);
+    BUG_ON(ks_set_string(a, 0, "half", 4, "applied", 7, -1) != EMBER_OK);
+    BUG_ON(ks_set_string(a, 0, "hello", 5, "changed", 7, -1) != EMBER_OK);
+    shm_commit(a);
+}
+
+static void test_inspect_view(void **state)
+{
+    struct fixture *f = *state;
+    struct shm_arena_opts io = f->o;
+    struct shm_check_report r;
+    char err[512], v[64];
+    uint64_t before;
+
+    f->a = shmtest_open(&f->o);
+    put(f->a, "hello", "world");
+    /* A worker owns it: the inspector refuses. */
+    io.region.private_copy = 1;
+    io.create = 0;
+    io.check = SHM_CHECK_NEVER;
+    {
+        struct shm_arena *b = NULL;
+        assert_int_equal(shm_arena_open(&io, &b, err, sizeof(err)), EMBER_EBUSY);
+    }
+    /* Die in the middle of a mutation. */
+    assert_true(shmtest_run_crashing(&f->a, crash_mid_put, NULL, 4));
+    before = file_hash(f->path);
+    assert_int_equal(shm_arena_open(&io, &f->a, err, sizeof(err)), EMBER_OK);
+    assert_true(f->a->attach & SHM_ATTACH_ROLLED_BACK);
+    assert_int_equal(shm_check(f->a, &r), EMBER_OK);
+    assert_false(get(f->a, "half", v, sizeof(v)));
+    assert_true(get(f->a, "hello", v, sizeof(v)));
+    assert_string_equal(v, "world");
+    shm_arena_close(&f->a);
+    assert_int_equal(file_hash(f->path), before);   /* the file never changed */
+    /* The real owner still finds the interrupted mutation and undoes it. */
+    f->a = shmtest_open(&f->o);
+    assert_true(f->a->attach & SHM_ATTACH_ROLLED_BACK);
+    assert_false(get(f->a, "half", v, sizeof(v)));
+}
+
 /* ---- hugepages ------------------------------------------------------------------ */
 
 static long read_long(const char *path)
@@ -540,6 +585,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_corrupt_set_aside, setup, teardown),
         cmocka_unit_test_setup_teardown(test_damaged_log, setup, teardown),
         cmocka_unit_test_setup_teardown(test_growth, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_inspect_view, setup, teardown),
         cmocka_unit_test_setup_teardown(test_huge_fallback, setup, teardown),
         cmocka_unit_test_setup_teardown(test_huge_real, setup, teardown),
     };
