@@ -186,20 +186,26 @@ lint:
 
 check: test lint
 
+# Every executable script in tests/bench runs; each prints its own table.
 bench: all $(BENCH_BINS)
-	@for b in tests/bench/*.sh; do [ -x $$b ] && EMBER_BUILD=$(BUILD) $$b; done; true
+	@for b in tests/bench/*; do \
+	  case $$b in *.c) continue;; esac; \
+	  [ -x $$b ] && EMBER_BUILD=$(BUILD) $$b; \
+	done; true
 
 # --- install ---------------------------------------------------------------
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR)
 	install -m 755 $(BUILD)/emberd $(DESTDIR)$(SBINDIR)/emberd
 	install -m 755 $(BUILD)/emberctl $(DESTDIR)$(BINDIR)/emberctl
+	install -m 755 $(BUILD)/ember-arena $(DESTDIR)$(SBINDIR)/ember-arena
 	for m in $(MANPAGES); do \
 	  s=$${m##*.}; install -d $(DESTDIR)$(MANDIR)/man$$s; \
 	  install -m 644 $$m $(DESTDIR)$(MANDIR)/man$$s/; done
 
 uninstall:
-	rm -f $(DESTDIR)$(SBINDIR)/emberd $(DESTDIR)$(BINDIR)/emberctl
+	rm -f $(DESTDIR)$(SBINDIR)/emberd $(DESTDIR)$(BINDIR)/emberctl \
+	      $(DESTDIR)$(SBINDIR)/ember-arena
 	for m in $(MANPAGES); do s=$${m##*.}; \
 	  rm -f $(DESTDIR)$(MANDIR)/man$$s/$${m##*/}; done
 
