@@ -625,6 +625,42 @@ fail:
     return rc;
 }
 
+int shm_arena_probe(const struct shm_arena_opts *o, char *err, size_t errlen)
+{
+    struct shm_region r;
+    struct shm_header h;
+    struct shm_region_opts ro = o->region;
+    int rc;
+
+    ro.readonly = 1;
+    rc = shm_region_open(&ro, &r);
+    if (rc != EMBER_OK) {
+        if (rc != EMBER_ENOENT)
+            set_err(err, errlen, "cannot open arena %s: %s", o->region.name, ember_strerror(rc));
+        return rc;
+    }
+    if (r.size < 2 * SHM_SEG_SIZE || shm_region_pread(&r, &h, sizeof(h), 0) != EMBER_OK) {
+        set_err(err, errlen, "%s is too short to be an ember arena", r.path);
+        rc = EMBER_EMAGIC;
+    } else if (is_zero(&h, sizeof(h))) {
+        rc = EMBER_ENOENT;
+    } else {
+        rc = validate_header(&h, o, r.path, err, errlen);
+    }
+    if (rc == EMBER_OK) {
+        if (flock(r.fd, LOCK_EX | LOCK_NB) != 0) {
+            set_err(err, errlen, "%s is in use by another process (pid %llu attached "
+                    "last): is another emberd running with this name?", r.path,
+                    (unsigned long long)h.owner_pid);
+            rc = EMBER_EBUSY;
+        } else {
+            flock(r.fd, LOCK_UN);
+        }
+    }
+    shm_region_close(&r);
+    return rc;
+}
+
 static void detach(struct shm_arena **ap, uint32_t state)
 {
     struct shm_arena *a = *ap;

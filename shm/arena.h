@@ -117,6 +117,16 @@ int shm_arena_open(const struct shm_arena_opts *o, struct shm_arena **out,
  * through such a view; close it with shm_arena_close() as usual.
  */
 
+/*
+ * Checks, without mapping or changing anything, that the arena named by
+ * o->region.name could be attached: the file's header has our magic,
+ * layout version and shard, and no process holds it.  A missing arena, or
+ * one whose creation died before writing anything, is fine (EMBER_ENOENT).
+ * Errors: EMBER_ENOENT, EMBER_EMAGIC, EMBER_EVERSION, EMBER_ESHARD,
+ * EMBER_EBUSY, region errors; `err` explains.
+ */
+int shm_arena_probe(const struct shm_arena_opts *o, char *err, size_t errlen);
+
 /* Clean detach: marks the arena clean (or handed off), unmaps, unlocks,
  * frees the handle and NULLs *ap.  Must not be inside a mutation. */
 void shm_arena_close(struct shm_arena **ap);

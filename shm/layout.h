@@ -52,6 +52,7 @@
 
 #define SHM_NBINS            64  /* page-run free lists (alloc.c) */
 #define SHM_NCLASSES         96  /* slab size classes, upper bound (alloc.c) */
+#define SHM_MAX_PEERS       128  /* workers whose ring positions we track */
 
 /*
  * The arena header: page 0 of segment 0.
@@ -87,10 +88,16 @@
  * 1424     8   offset of the database array (dbcount * struct shm_db)
  * 1432     8   garbage list: offset of the first object awaiting incremental
  *              free (values too big to free within one command)
- * 1440     8   keyspace counter: total keys in all databases
- * 1448     8   keyspace counter: total keys with an expiry
- * 1456   640   reserved for later counters and roots (zero)
- * 2096  2000   reserved (zero)
+ * 1440     8   ring epoch: the ring set the positions below refer to; a
+ *              worker finding another epoch forgets them
+ * 1448     8   reserved (zero)
+ * 1456  1024   ring positions: for each other worker w (up to
+ *              SHM_MAX_PEERS), the position in w's ring to this shard up to
+ *              which forwarded commands have been applied here.  Stored in
+ *              the same mutation as the command, so a successor skips
+ *              exactly what was committed: each forwarded write applies
+ *              once, crash or not.
+ * 2480  1616   reserved (zero)
  */
 struct shm_header {
     uint64_t magic;
@@ -119,10 +126,10 @@ struct shm_header {
     uint32_t reserved0;
     uint64_t dbs;
     uint64_t garbage;
-    uint64_t nkeys;
-    uint64_t nexpires;
-    uint64_t reserved1[80];
-    uint8_t  reserved2[2000];
+    uint64_t ring_epoch;
+    uint64_t reserved1;
+    uint64_t ring_applied[SHM_MAX_PEERS];
+    uint8_t  reserved2[1616];
 };
 
 _Static_assert(sizeof(struct shm_header) == SHM_HEADER_SIZE, "header size");
@@ -130,7 +137,7 @@ _Static_assert(__builtin_offsetof(struct shm_header, log_tail) == 88, "log_tail"
 _Static_assert(__builtin_offsetof(struct shm_header, bins) == 136, "bins");
 _Static_assert(__builtin_offsetof(struct shm_header, partial) == 648, "partial");
 _Static_assert(__builtin_offsetof(struct shm_header, dbcount) == 1416, "dbcount");
-_Static_assert(__builtin_offsetof(struct shm_header, nexpires) == 1448, "nexpires");
+_Static_assert(__builtin_offsetof(struct shm_header, ring_applied) == 1456, "ring_applied");
 
 /*
  * Undo log chunk: the inline chunk fills segment 0 after the header; overflow
