@@ -1,0 +1,221 @@
+/*
+ * util.c - helpers with Redis's semantics (see util.h).
+ */
+#include "util.h"
+#include "resp.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+/*
+ * Matches one pattern element (not '*') at pat[*pi] against c, advancing
+ * *pi past it.  Bracket and escape handling mirror Redis's stringmatchlen
+ * step by step so that odd patterns mean what they mean there.
+ */
+static int match_one(const char *pat, size_t plen, size_t *pi, unsigned char c, int nocase)
+{
+    size_t p = *pi;
+    int match = 0, neg;
+
+    switch (pat[p]) {
+    case '?':
+        *pi = p + 1;
+        return 1;
+    case '[':
+        p++;
+        neg = p < plen && pat[p] == '^';
+        if (neg)
+            p++;
+        for (;;) {
+            if (p < plen && pat[p] == '\\' && plen - p >= 2) {
+                p++;
+                if ((unsigned char)pat[p] == c)
+                    match = 1;
+            } else if (p < plen && pat[p] == ']') {
+                break;
+            } else if (p >= plen) {
+                p--;        /* unterminated: the class runs to the end */
+                break;
+            } else if (plen - p >= 3 && pat[p + 1] == '-') {
+                int start = (unsigned char)pat[p], end = (unsigned char)pat[p + 2], x = c;
+                if (start > end) {
+                    int t = start;
+                    start = end;
+                    end = t;
+                }
+                if (nocase) {
+                    start = tolower(start);
+                    end = tolower(end);
+                    x = tolower(x);
+                }
+                p += 2;
+                if (x >= start && x <= end)
+                    match = 1;
+            } else if (nocase ? tolower((unsigned char)pat[p]) == tolower(c)
+                              : (unsigned char)pat[p] == c) {
+                match = 1;
+            }
+            p++;
+        }
+        *pi = p + 1;
+        return neg ? !match : match;
+    case '\\':
+        if (plen - p >= 2)
+            p++;
+        /* fall through */
+    default:
+        *pi = p + 1;
+        return nocase ? tolower((unsigned char)pat[p]) == tolower(c)
+                      : (unsigned char)pat[p] == c;
+    }
+}
+
+int util_glob_match(const char *pat, size_t plen, const char *str, size_t slen, int nocase)
+{
+    size_t p = 0, s = 0, star_p = (size_t)-1, star_s = 0;
+
+    while (s < slen) {
+        if (p < plen && pat[p] == '*') {
+            while (p < plen && pat[p] == '*')
+                p++;
+            if (p == plen)
+                return 1;
+            star_p = p;
+            star_s = s;
+            continue;
+        }
+        if (p < plen) {
+            size_t np = p;
+            if (match_one(pat, plen, &np, (unsigned char)str[s], nocase)) {
+                p = np;
+                s++;
+                continue;
+            }
+        }
+        if (star_p == (size_t)-1)
+            return 0;
+        /* Let the last star swallow one more character and retry. */
+        p = star_p;
+        s = ++star_s;
+    }
+    while (p < plen && pat[p] == '*')
+        p++;
+    return p == plen;
+}
+
+int util_str2ll(const char *s, size_t len, long long *out)
+{
+    return resp_str2ll(s, len, out);
+}
+
+#define MAX_LD_CHARS (5 * 1024)
+
+int util_str2ld(const char *s, size_t len, long double *out)
+{
+    char buf[MAX_LD_CHARS];
+    long double v;
+    char *end;
+
+    if (len == 0 || len >= sizeof(buf))
+        return 0;
+    memcpy(buf, s, len);
+    buf[len] = '\0';
+    errno = 0;
+    v = strtold(buf, &end);
+    if (isspace((unsigned char)buf[0]) || *end != '\0' || (size_t)(end - buf) != len ||
+        (errno == ERANGE && (v == HUGE_VALL || v == -HUGE_VALL || fpclassify(v) == FP_ZERO)) ||
+        errno == EINVAL || isnan(v))
+        return 0;
+    *out = v;
+    return 1;
+}
+
+int util_str2d(const char *s, size_t len, double *out)
+{
+    char buf[MAX_LD_CHARS];
+    double v;
+    char *end;
+
+    if (len == 0 || len >= sizeof(buf))
+        return 0;
+    memcpy(buf, s, len);
+    buf[len] = '\0';
+    errno = 0;
+    v = strtod(buf, &end);
+    if (isspace((unsigned char)buf[0]) || *end != '\0' || (size_t)(end - buf) != len ||
+        (errno == ERANGE && (v == HUGE_VAL || v == -HUGE_VAL || fpclassify(v) == FP_ZERO)) ||
+        isnan(v))
+        return 0;
+    *out = v;
+    return 1;
+}
+
+int util_ld2str_human(char *buf, size_t len, long double v)
+{
+    int l;
+
+    if (isinf(v))
+        return snprintf(buf, len, "%s", v > 0 ? "inf" : "-inf");
+    l = snprintf(buf, len, "%.17Lf", v);
+    if (l < 0 || (size_t)l + 1 > len)
+        return 0;
+    if (strchr(buf, '.') != NULL) {
+        char *q = buf + l - 1;
+        while (*q == '0') {
+            q--;
+            l--;
+        }
+        if (*q == '.')
+            l--;
+    }
+    if (l == 2 && buf[0] == '-' && buf[1] == '0') {
+        buf[0] = '0';
+        l = 1;
+    }
+    buf[l] = '\0';
+    return l;
+}
+
+int util_d2str(char *buf, size_t len, double v)
+{
+    if (isinf(v))
+        return snprintf(buf, len, "%s", v > 0 ? "inf" : "-inf");
+    return snprintf(buf, len, "%.17g", v);
+}
+
+int util_ll2str(char *buf, long long v)
+{
+    return (int)resp_ll2str(buf, v);
+}
+
+int64_t util_mstime(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t util_ustime(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+uint64_t util_monotonic_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+int util_strcaseeq(const char *s, size_t len, const char *lit)
+{
+    return strlen(lit) == len && strncasecmp(s, lit, len) == 0;
+}
