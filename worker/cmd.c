@@ -1,0 +1,419 @@
+/*
+ * cmd.c - command lookup, routing and running, and the COMMAND command.
+ *
+ * cmd_dispatch() is where a parsed client command goes: lookup, arity,
+ * routing by key owner (run here, or forward to the owner over the rings),
+ * while cmd_run() runs a command this shard owns, for a local client or
+ * for another worker: maxmemory, the arena mutation around writes, stats.
+ *
+ * A write command runs in one arena mutation.  If any arena step fails
+ * (limit reached, device full), the handler sets x->failed and returns;
+ * cmd_run then truncates whatever the handler had replied, aborts the
+ * mutation (the arena is exactly as before the command) and replies the
+ * error instead.  Handlers therefore never have to undo anything.
+ */
+#include "server.h"
+#include "client.h"
+#include "commands.h"
+#include "config.h"
+#include "cross.h"
+#include "log.h"
+#include "util.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#define X_ENTRY(n, p, ar, fl, fk, lk, st, gr, since, sum, cx) \
+    { n, p, ar, fl, fk, lk, st, gr, sum, since, cx, NULL, 0, 0 },
+static struct cmd commands[] = { COMMAND_TABLE(X_ENTRY) };
+#undef X_ENTRY
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+/* ---- lookup ------------------------------------------------------------- */
+
+#define LOOKUP_SIZE 512   /* power of two, > 2 * NCOMMANDS */
+static struct cmd *lookup_table[LOOKUP_SIZE];
+
+static uint32_t name_hash(const char *s, size_t len)
+{
+    uint32_t h = 2166136261u;
+    size_t i;
+    for (i = 0; i < len; i++)
+        h = (h ^ (uint32_t)tolower((unsigned char)s[i])) * 16777619u;
+    return h;
+}
+
+static void build_lookup(void)
+{
+    size_t i;
+
+    _Static_assert(LOOKUP_SIZE > 2 * NCOMMANDS, "lookup table too small");
+    for (i = 0; i < NCOMMANDS; i++) {
+        uint32_t h = name_hash(commands[i].name, strlen(commands[i].name)) & (LOOKUP_SIZE - 1);
+        while (lookup_table[h])
+            h = (h + 1) & (LOOKUP_SIZE - 1);
+        lookup_table[h] = &commands[i];
+    }
+}
+
+const struct cmd *cmd_lookup(const char *name, size_t len)
+{
+    uint32_t h;
+
+    if (lookup_table[0] == NULL && lookup_table[1] == NULL && lookup_table[2] == NULL)
+        build_lookup();
+    if (len == 0 || len > 32)
+        return NULL;
+    h = name_hash(name, len) & (LOOKUP_SIZE - 1);
+    while (lookup_table[h]) {
+        if (util_strcaseeq(name, len, lookup_table[h]->name))
+            return lookup_table[h];
+        h = (h + 1) & (LOOKUP_SIZE - 1);
+    }
+    return NULL;
+}
+
+/* ---- replies ------------------------------------------------------------------ */
+
+void reply_error(struct cmd_ctx *x, const char *msg)
+{
+    resp_add_error(&x->out, msg);
+}
+
+void reply_errorf(struct cmd_ctx *x, const char *fmt, ...)
+{
+    char buf[1024];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    resp_add_error(&x->out, buf);
+}
+
+void reply_arity(struct cmd_ctx *x)
+{
+    reply_errorf(x, "ERR wrong number of arguments for '%s' command", x->cmd->name);
+}
+
+void reply_syntax(struct cmd_ctx *x)
+{
+    reply_error(x, "ERR syntax error");
+}
+
+void reply_wrongtype(struct cmd_ctx *x)
+{
+    reply_error(x, "WRONGTYPE Operation against a key holding the wrong kind of value");
+}
+
+void reply_not_integer(struct cmd_ctx *x)
+{
+    reply_error(x, "ERR value is not an integer or out of range");
+}
+
+void reply_oom(struct cmd_ctx *x, int status)
+{
+    if (status == EMBER_ELIMIT)
+        reply_error(x, "OOM command not allowed when used memory > 'maxmemory'.");
+    else
+        reply_errorf(x, "ERR the shard's arena cannot grow: %s", ember_strerror(status));
+}
+
+void reply_unknown_subcommand(struct cmd_ctx *x, const char *cmd)
+{
+    reply_errorf(x, "ERR unknown subcommand '%.*s'. Try %s HELP.",
+                 (int)(x->argv[1].len > 128 ? 128 : x->argv[1].len), x->argv[1].ptr, cmd);
+}
+
+int arg_ll(struct cmd_ctx *x, int i, long long *v)
+{
+    if (!util_str2ll(x->argv[i].ptr, x->argv[i].len, v)) {
+        reply_not_integer(x);
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- running ------------------------------------------------------------------ */
+
+void cmd_run(struct cmd_ctx *x)
+{
+    const struct cmd *cmd = x->cmd;
+    size_t mark = x->out.b->len;
+    int write = (cmd->flags & CMD_WRITE) != 0;
+    uint64_t t0 = util_monotonic_ns();
+
+    W.now_ms = util_mstime();
+    if ((cmd->flags & CMD_DENYOOM) && db_over_maxmemory()) {
+        reply_error(x, "OOM command not allowed when used memory > 'maxmemory'.");
+        return;
+    }
+    if (write)
+        shm_begin(W.arena);
+    cmd->proc(x);
+    if (write) {
+        if (x->failed) {
+            shm_abort(W.arena);
+            x->out.b->len = mark;
+            reply_oom(x, x->failed);
+        } else {
+            if (x->ring_peer >= 0 && x->ring_pos > W.arena->hdr->ring_applied[x->ring_peer])
+                shm_set64(W.arena, &W.arena->hdr->ring_applied[x->ring_peer], x->ring_pos);
+            shm_commit(W.arena);
+        }
+    }
+    ((struct cmd *)cmd)->calls++;
+    ((struct cmd *)cmd)->usec += (util_monotonic_ns() - t0) / 1000;
+    W.st.commands++;
+}
+
+static void reply_unknown(struct client *c, int argc, const struct resp_arg *argv)
+{
+    char args[512];
+    size_t n = 0;
+    int i;
+    struct resp_out o = { &c->out, c->proto };
+    char msg[1024];
+
+    args[0] = '\0';
+    for (i = 1; i < argc && n < 128; i++) {
+        int w = snprintf(args + n, sizeof(args) - n, "'%.*s' ",
+                         (int)(argv[i].len < 128 - n ? argv[i].len : 128 - n), argv[i].ptr);
+        if (w < 0)
+            break;
+        n += (size_t)w;
+        if (n >= sizeof(args))
+            n = sizeof(args) - 1;
+    }
+    snprintf(msg, sizeof(msg), "ERR unknown command '%.*s', with args beginning with: %s",
+             (int)(argv[0].len < 128 ? argv[0].len : 128), argv[0].ptr, args);
+    resp_add_error(&o, msg);
+}
+
+void cmd_dispatch(struct client *c, int argc, const struct resp_arg *argv)
+{
+    const struct cmd *cmd = cmd_lookup(argv[0].ptr, argv[0].len);
+    struct cmd_ctx x;
+
+    snprintf(c->last_cmd, sizeof(c->last_cmd), "%.*s",
+             (int)(argv[0].len < sizeof(c->last_cmd) - 1 ? argv[0].len : sizeof(c->last_cmd) - 1),
+             argv[0].ptr);
+    for (char *p = c->last_cmd; *p; p++)
+        *p = (char)tolower((unsigned char)*p);
+    if (cmd == NULL || (cmd->flags & CMD_INTERNAL)) {
+        reply_unknown(c, argc, argv);
+        return;
+    }
+    memset(&x, 0, sizeof(x));
+    x.c = c;
+    x.cmd = cmd;
+    x.argc = argc;
+    x.argv = argv;
+    x.db = c->db;
+    x.out.b = &c->out;
+    x.out.proto = c->proto;
+    x.ring_peer = -1;
+    if ((cmd->arity > 0 && argc != cmd->arity) || (cmd->arity < 0 && argc < -cmd->arity)) {
+        reply_arity(&x);
+        return;
+    }
+    if (cmd->first_key > 0 && !(cmd->flags & CMD_NOKEYROUTE) && W.nworkers > 1) {
+        int last = cmd->last_key < 0 ? argc + cmd->last_key : cmd->last_key, i;
+        unsigned owner = key_shard(argv[cmd->first_key].ptr, argv[cmd->first_key].len);
+        for (i = cmd->first_key + cmd->step; i <= last && i < argc; i += cmd->step)
+            if (key_shard(argv[i].ptr, argv[i].len) != owner) {
+                reply_error(&x, "CROSSSLOT Keys in request don't hash to the same slot");
+                return;
+            }
+        if (owner != W.id) {
+            cross_forward(&x, owner);
+            W.st.forwarded++;
+            return;
+        }
+    }
+    cmd_run(&x);
+}
+
+/* ---- COMMAND -------------------------------------------------------------------- */
+
+static void reply_flags(struct cmd_ctx *x, const struct cmd *c)
+{
+    const char *names[12];
+    int n = 0, i;
+
+    if (c->flags & CMD_WRITE) names[n++] = "write";
+    if (c->flags & CMD_READONLY) names[n++] = "readonly";
+    if (c->flags & CMD_DENYOOM) names[n++] = "denyoom";
+    if (c->flags & CMD_ADMIN) names[n++] = "admin";
+    if (c->flags & CMD_FAST) names[n++] = "fast";
+    if (strcmp(c->group, "connection") == 0 || c->flags & CMD_ADMIN) {
+        names[n++] = "noscript";
+        names[n++] = "loading";
+        names[n++] = "stale";
+    }
+    resp_add_set(&x->out, n);
+    for (i = 0; i < n; i++)
+        resp_add_simple(&x->out, names[i]);
+}
+
+static void reply_categories(struct cmd_ctx *x, const struct cmd *c)
+{
+    const char *cats[6];
+    int n = 0, i;
+
+    cats[n++] = c->flags & CMD_WRITE ? "@write" : "@read";
+    if (strcmp(c->group, "string") == 0) cats[n++] = "@string";
+    else if (strcmp(c->group, "generic") == 0) cats[n++] = "@keyspace";
+    else if (strcmp(c->group, "connection") == 0) cats[n++] = "@connection";
+    else if (strcmp(c->group, "list") == 0) cats[n++] = "@list";
+    else if (strcmp(c->group, "hash") == 0) cats[n++] = "@hash";
+    else if (strcmp(c->group, "set") == 0) cats[n++] = "@set";
+    else if (strcmp(c->group, "sorted-set") == 0) cats[n++] = "@sortedset";
+    if (c->flags & CMD_ADMIN) cats[n++] = "@admin";
+    if (c->flags & CMD_ADMIN) cats[n++] = "@dangerous";
+    cats[n++] = c->flags & CMD_FAST ? "@fast" : "@slow";
+    resp_add_set(&x->out, n);
+    for (i = 0; i < n; i++)
+        resp_add_simple(&x->out, cats[i]);
+}
+
+static void reply_cmd_info(struct cmd_ctx *x, const struct cmd *c)
+{
+    resp_add_array(&x->out, 10);
+    resp_add_bulk_cstr(&x->out, c->name);
+    resp_add_int(&x->out, c->arity);
+    reply_flags(x, c);
+    resp_add_int(&x->out, c->first_key);
+    resp_add_int(&x->out, c->last_key);
+    resp_add_int(&x->out, c->step);
+    reply_categories(x, c);
+    resp_add_set(&x->out, 0);      /* tips */
+    resp_add_array(&x->out, 0);    /* key specs */
+    resp_add_array(&x->out, 0);    /* subcommands */
+}
+
+static void reply_cmd_docs(struct cmd_ctx *x, const struct cmd *c)
+{
+    resp_add_bulk_cstr(&x->out, c->name);
+    resp_add_map(&x->out, 4);
+    resp_add_bulk_cstr(&x->out, "summary");
+    resp_add_bulk_cstr(&x->out, c->summary);
+    resp_add_bulk_cstr(&x->out, "since");
+    resp_add_bulk_cstr(&x->out, c->since);
+    resp_add_bulk_cstr(&x->out, "group");
+    resp_add_bulk_cstr(&x->out, c->group);
+    resp_add_bulk_cstr(&x->out, "complexity");
+    resp_add_bulk_cstr(&x->out, c->complexity);
+}
+
+static size_t count_public(void)
+{
+    size_t i, n = 0;
+    for (i = 0; i < NCOMMANDS; i++)
+        n += !(commands[i].flags & CMD_INTERNAL);
+    return n;
+}
+
+void commandCommand(struct cmd_ctx *x)
+{
+    size_t i;
+    int j;
+
+    if (x->argc == 1) {
+        resp_add_array(&x->out, (long)count_public());
+        for (i = 0; i < NCOMMANDS; i++)
+            if (!(commands[i].flags & CMD_INTERNAL))
+                reply_cmd_info(x, &commands[i]);
+        return;
+    }
+    if (ARG_EQ(x, 1, "count") && x->argc == 2) {
+        resp_add_int(&x->out, (long long)count_public());
+    } else if (ARG_EQ(x, 1, "info")) {
+        resp_add_array(&x->out, x->argc == 2 ? (long)count_public() : x->argc - 2);
+        if (x->argc == 2) {
+            for (i = 0; i < NCOMMANDS; i++)
+                if (!(commands[i].flags & CMD_INTERNAL))
+                    reply_cmd_info(x, &commands[i]);
+        }
+        for (j = 2; j < x->argc; j++) {
+            const struct cmd *c = cmd_lookup(x->argv[j].ptr, x->argv[j].len);
+            if (c == NULL || (c->flags & CMD_INTERNAL))
+                resp_add_null_array(&x->out);
+            else
+                reply_cmd_info(x, c);
+        }
+    } else if (ARG_EQ(x, 1, "docs")) {
+        if (x->argc == 2) {
+            resp_add_map(&x->out, (long)count_public());
+            for (i = 0; i < NCOMMANDS; i++)
+                if (!(commands[i].flags & CMD_INTERNAL))
+                    reply_cmd_docs(x, &commands[i]);
+        } else {
+            int n = 0;
+            for (j = 2; j < x->argc; j++) {
+                const struct cmd *c = cmd_lookup(x->argv[j].ptr, x->argv[j].len);
+                n += c != NULL && !(c->flags & CMD_INTERNAL);
+            }
+            resp_add_map(&x->out, n);
+            for (j = 2; j < x->argc; j++) {
+                const struct cmd *c = cmd_lookup(x->argv[j].ptr, x->argv[j].len);
+                if (c != NULL && !(c->flags & CMD_INTERNAL))
+                    reply_cmd_docs(x, c);
+            }
+        }
+    } else if (ARG_EQ(x, 1, "list") && x->argc == 2) {
+        resp_add_array(&x->out, (long)count_public());
+        for (i = 0; i < NCOMMANDS; i++)
+            if (!(commands[i].flags & CMD_INTERNAL))
+                resp_add_bulk_cstr(&x->out, commands[i].name);
+    } else if (ARG_EQ(x, 1, "getkeys") && x->argc >= 3) {
+        const struct cmd *c = cmd_lookup(x->argv[2].ptr, x->argv[2].len);
+        int argc = x->argc - 2, last, n = 0;
+        if (c == NULL || (c->flags & CMD_INTERNAL)) {
+            reply_error(x, "ERR Invalid command specified");
+            return;
+        }
+        if ((c->arity > 0 && argc != c->arity) || (c->arity < 0 && argc < -c->arity)) {
+            reply_error(x, "ERR Invalid number of arguments specified for command");
+            return;
+        }
+        if (c->first_key == 0) {
+            reply_error(x, "ERR The command has no key arguments");
+            return;
+        }
+        last = c->last_key < 0 ? argc + c->last_key : c->last_key;
+        for (j = c->first_key; j <= last; j += c->step)
+            n++;
+        resp_add_array(&x->out, n);
+        for (j = c->first_key; j <= last; j += c->step)
+            resp_add_bulk(&x->out, x->argv[2 + j].ptr, x->argv[2 + j].len);
+    } else if (ARG_EQ(x, 1, "help")) {
+        static const char *help[] = {
+            "COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+            "(no subcommand)", "    Return details about all commands.",
+            "COUNT", "    Return the total number of commands in this server.",
+            "LIST", "    Return a list of all commands in this server.",
+            "INFO [<command-name> ...]", "    Return details about multiple commands.",
+            "DOCS [<command-name> ...]", "    Return documentation details about multiple commands.",
+            "GETKEYS <full-command>", "    Return the keys from a full command.",
+            "HELP", "    Print this help.",
+        };
+        resp_add_array(&x->out, (long)(sizeof(help) / sizeof(help[0])));
+        for (i = 0; i < sizeof(help) / sizeof(help[0]); i++)
+            resp_add_simple(&x->out, help[i]);
+    } else {
+        reply_unknown_subcommand(x, "COMMAND");
+    }
+}
+
+/* For INFO commandstats. */
+void cmd_each_stat(void (*fn)(const struct cmd *c, void *ctx), void *ctx)
+{
+    size_t i;
+    for (i = 0; i < NCOMMANDS; i++)
+        if (!(commands[i].flags & CMD_INTERNAL) && commands[i].calls > 0)
+            fn(&commands[i], ctx);
+}

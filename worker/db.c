@@ -1,0 +1,231 @@
+/*
+ * db.c - the shard's keyspace as commands see it: where keys live, lookups
+ * that honour expiry, and active expiry.
+ *
+ * Keys map to shards as in Redis Cluster: slot = CRC16(key or its {hash
+ * tag}) mod 16384, and the 16384 slots are split into equal contiguous
+ * ranges, one per worker.  Keys that share a hash tag share a shard.
+ *
+ * Expiry is lazy (a lookup that finds an expired key deletes it and says
+ * it is absent) and active: each cron step walks the expires tables with a
+ * persistent scan cursor per database, deleting what has expired, within
+ * a time budget, so keys expire without being touched.  A key is expired
+ * when now > its expiry, as in Redis.
+ */
+#include "server.h"
+#include "config.h"
+#include "util.h"
+
+#include "shm/alloc.h"
+
+struct worker W;
+
+/* ---- slots ------------------------------------------------------------------ */
+
+static uint16_t crc16_table[256];
+
+static void crc16_init(void)
+{
+    unsigned i, j;
+    for (i = 0; i < 256; i++) {
+        uint16_t c = (uint16_t)(i << 8);
+        for (j = 0; j < 8; j++)
+            c = (uint16_t)((c & 0x8000) ? (c << 1) ^ 0x1021 : c << 1);
+        crc16_table[i] = c;
+    }
+}
+
+/* CRC16-CCITT (XMODEM), as Redis Cluster uses. */
+static uint16_t crc16(const char *buf, size_t len)
+{
+    uint16_t crc = 0;
+    size_t i;
+
+    if (crc16_table[1] == 0)
+        crc16_init();
+    for (i = 0; i < len; i++)
+        crc = (uint16_t)((crc << 8) ^ crc16_table[((crc >> 8) ^ (uint8_t)buf[i]) & 0xff]);
+    return crc;
+}
+
+unsigned key_slot(const char *key, size_t len)
+{
+    size_t s, e;
+
+    for (s = 0; s < len; s++)
+        if (key[s] == '{')
+            break;
+    if (s < len) {
+        for (e = s + 1; e < len; e++)
+            if (key[e] == '}')
+                break;
+        /* Only a non-empty {tag} counts, as in Redis Cluster. */
+        if (e < len && e != s + 1)
+            return crc16(key + s + 1, e - s - 1) & 16383;
+    }
+    return crc16(key, len) & 16383;
+}
+
+unsigned key_shard(const char *key, size_t len)
+{
+    if (W.nworkers <= 1)
+        return 0;
+    return key_slot(key, len) * W.nworkers / 16384;
+}
+
+/* ---- lookups -------------------------------------------------------------------- */
+
+int db_expired(const struct ks_entry *e)
+{
+    return e->has_expire && W.now_ms > ks_entry_expire(e);
+}
+
+int db_fail(struct cmd_ctx *x, int status)
+{
+    if (!x->failed)
+        x->failed = status;
+    return status;
+}
+
+/* Deletes an expired entry, inside the caller's mutation or in its own. */
+static void expire_now(unsigned db, struct db_key *k, uint64_t off)
+{
+    int own = !W.arena->in_mut;
+
+    if (own)
+        shm_begin(W.arena);
+    (void)ks_delete(W.arena, db, &k->pos, k->hash, off);
+    if (own)
+        shm_commit(W.arena);
+    W.st.expired++;
+}
+
+static uint64_t lookup(struct cmd_ctx *x, const char *key, size_t len, struct db_key *k)
+{
+    uint64_t off;
+
+    k->hash = ks_hash(W.arena, key, len);
+    off = ks_lookup(W.arena, x->db, key, len, k->hash, &k->pos);
+    if (off == 0)
+        return 0;
+    ks_decode(W.arena, off, &k->e);
+    if (db_expired(&k->e)) {
+        expire_now(x->db, k, off);
+        return 0;
+    }
+    return off;
+}
+
+uint64_t db_lookup_read(struct cmd_ctx *x, const char *key, size_t len, struct db_key *k)
+{
+    uint64_t off = lookup(x, key, len, k);
+
+    if (off)
+        W.st.hits++;
+    else
+        W.st.misses++;
+    return off;
+}
+
+uint64_t db_lookup_write(struct cmd_ctx *x, const char *key, size_t len, struct db_key *k)
+{
+    return lookup(x, key, len, k);
+}
+
+int db_delete(struct cmd_ctx *x, struct db_key *k, uint64_t off)
+{
+    int rc = ks_delete(W.arena, x->db, &k->pos, k->hash, off);
+
+    if (rc != EMBER_OK)
+        return db_fail(x, rc);
+    x->dirty++;
+    return EMBER_OK;
+}
+
+int db_over_maxmemory(void)
+{
+    if (config.maxmemory <= 0)
+        return 0;
+    return shm_used(W.arena) > (uint64_t)config.maxmemory / W.nworkers;
+}
+
+uint64_t db_size(unsigned db)
+{
+    return ks_count(W.arena, db);
+}
+
+uint64_t worker_rand(void)
+{
+    uint64_t x = W.rnd ? W.rnd : 0x9e3779b97f4a7c15ull;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    W.rnd = x;
+    return x;
+}
+
+/* ---- active expiry -------------------------------------------------------------- */
+
+#define EXPIRE_BATCH 64
+
+struct expire_scan {
+    uint64_t offs[EXPIRE_BATCH * 8];
+    unsigned n;
+};
+
+static void collect_expired(const struct shm_arena *a, uint64_t off, void *ctx)
+{
+    struct expire_scan *s = ctx;
+    struct ks_entry e;
+
+    ks_decode(a, off, &e);
+    if (db_expired(&e) && s->n < sizeof(s->offs) / sizeof(s->offs[0]))
+        s->offs[s->n++] = off;
+}
+
+static uint64_t expire_cursor[65536];
+
+uint64_t db_active_expire(uint64_t budget_us)
+{
+    uint64_t start = util_monotonic_ns(), done = 0;
+    unsigned ndb = W.arena->hdr->dbcount, db, i;
+
+    if (!W.active_expire)
+        return 0;
+    W.now_ms = util_mstime();
+    for (db = 0; db < ndb && db < 65536; db++) {
+        const struct shm_dict *d = &ks_db(W.arena, db)->expires;
+        unsigned steps;
+
+        if (d->count == 0)
+            continue;
+        for (steps = 0; steps < 1000; steps++) {
+            struct expire_scan s;
+            s.n = 0;
+            expire_cursor[db] = dict_scan(W.arena, d, expire_cursor[db], collect_expired, &s);
+            if (s.n > 0) {
+                shm_begin(W.arena);
+                for (i = 0; i < s.n; i++) {
+                    struct ks_entry e;
+                    struct dict_pos pos;
+                    uint64_t h;
+                    ks_decode(W.arena, s.offs[i], &e);
+                    h = ks_hash(W.arena, e.key, e.klen);
+                    /* Still in the table (not deleted earlier in this batch)? */
+                    if (ks_lookup(W.arena, db, e.key, e.klen, h, &pos) == s.offs[i]) {
+                        (void)ks_delete(W.arena, db, &pos, h, s.offs[i]);
+                        done++;
+                    }
+                }
+                shm_commit(W.arena);
+            }
+            if (expire_cursor[db] == 0 ||
+                (util_monotonic_ns() - start) / 1000 > budget_us)
+                break;
+        }
+        if ((util_monotonic_ns() - start) / 1000 > budget_us)
+            break;
+    }
+    W.st.expired += done;
+    return done;
+}
