@@ -1,0 +1,905 @@
+/*
+ * cross.c - commands across shards, over the rings (see cross.h).
+ *
+ * Messages.  A request is {id, db, proto, argc} and the arguments, each a
+ * 32-bit length and its bytes; a reply is {id} and the reply's RESP bytes.
+ * A message larger than a ring record travels as fragments: every fragment
+ * but the last has MSG_FRAG in its tag, and every tag carries the low bits
+ * of the sender's generation, so that a successor's messages are never
+ * glued onto fragments its dead predecessor left behind.  A message goes
+ * straight into the ring when it fits and nothing is queued before it;
+ * otherwise into a per-peer backlog that each loop turn moves on.
+ *
+ * Matching replies.  A ring is first in first out, and a worker runs a
+ * peer's requests in order, so replies from a peer come back in the order
+ * of the requests: a FIFO of outstanding requests per peer replaces any
+ * lookup.  Request ids only grow (and start at generation << 40), so a
+ * reply older than the FIFO's head is stale (a restarted peer re-running
+ * a read) and dropped, and a newer one means the replies before it were
+ * lost with their worker: those clients are closed.
+ *
+ * Placing replies.  A pending reply remembers where it goes as a virtual
+ * offset in the client's output: its position counting every byte ever
+ * written to the buffer, minus bytes spliced in for earlier pendings.
+ * Replies are spliced in at the head only, in order (a pending that
+ * completes early keeps its bytes until it becomes the head), so no
+ * completion ever shifts the others and a pipeline of thousands of remote
+ * commands costs O(1) per reply.
+ *
+ * Exactly once: see cross.h; cmd_run() stores the applied position.
+ */
+#include "cross.h"
+#include "client.h"
+#include "config.h"
+#include "log.h"
+#include "util.h"
+
+#include "shm/ring.h"
+
+#include <errno.h>
+#include <event2/event.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define MSG_REQ        1u
+#define MSG_REP        2u
+#define MSG_FRAG       0x100u
+#define MSG_KIND(t)    ((t) & 0xffu)
+#define MSG_GEN(t)     ((t) >> 16)
+#define POLL_BUDGET    1024          /* records per incoming ring per turn */
+
+struct req_hdr {
+    uint64_t id;
+    uint32_t db;
+    uint32_t proto;
+    uint32_t argc;
+    uint32_t reserved;
+};
+
+struct outreq {
+    struct pending *p;
+    uint64_t id;
+    unsigned part;
+};
+
+struct peer {
+    struct ring *out, *in;
+    uint64_t next_id;             /* our next request id to this peer */
+    uint64_t stale_below;         /* replies with smaller ids are stale */
+    struct outreq *q;             /* outstanding requests, FIFO */
+    size_t qhead, qlen, qcap;
+    struct rbuf backlog;          /* queued messages: {u32 tag, u32 0, u64 len} payload */
+    size_t bl_pos, bl_off;        /* front message, bytes of it already sent */
+    struct rbuf assembly;         /* an incoming fragmented message */
+    int assembling;
+    uint32_t asm_gen;
+    uint64_t generation;          /* the peer's, as last seen */
+    int dirty;                    /* uncommitted records in `out` */
+};
+
+static struct peer *peers;
+static struct pending *pool;
+static struct rbuf scratch;
+static struct resp_arg *argvbuf;
+static size_t argvcap;
+static uint32_t my_gen_tag;
+
+/* ---- pendings ---------------------------------------------------------------- */
+
+static struct pending *pending_get(void)
+{
+    struct pending *p = pool;
+
+    if (p) {
+        pool = p->next;
+    } else {
+        p = calloc(1, sizeof(*p));
+        if (p == NULL)
+            return NULL;
+        rbuf_init(&p->part1.reply);
+    }
+    return p;
+}
+
+static void pending_put(struct pending *p)
+{
+    unsigned i;
+    struct rbuf keep = p->part1.reply;
+
+    if (p->parts != &p->part1) {
+        for (i = 0; i < p->nparts; i++)
+            rbuf_free(&p->parts[i].reply);
+        free(p->parts);
+    }
+    free(p->ctx);
+    keep.len = 0;
+    keep.failed = 0;
+    if (keep.cap > 65536) {
+        rbuf_free(&keep);
+        rbuf_init(&keep);
+    }
+    memset(p, 0, sizeof(*p));
+    p->part1.reply = keep;
+    p->next = pool;
+    pool = p;
+}
+
+struct pending *cross_pending(struct client *c, int proto, unsigned nparts, merge_fn *merge)
+{
+    struct pending *p = pending_get();
+    unsigned i;
+
+    if (p == NULL)
+        return NULL;
+    p->c = c;
+    p->proto = proto;
+    p->nparts = p->left = nparts;
+    p->merge = merge;
+    if (nparts <= 1) {
+        p->parts = &p->part1;
+    } else {
+        p->parts = calloc(nparts, sizeof(*p->parts));
+        if (p->parts == NULL) {
+            p->parts = &p->part1;
+            p->nparts = 0;
+            pending_put(p);
+            return NULL;
+        }
+        for (i = 0; i < nparts; i++)
+            rbuf_init(&p->parts[i].reply);
+    }
+    /* Its place: after everything already in the client's output. */
+    p->pos = c->out.len + c->out_consumed - c->out_spliced;
+    p->next = NULL;
+    if (c->pend_tail)
+        c->pend_tail->next = p;
+    else
+        c->pend_head = p;
+    c->pend_tail = p;
+    c->npend++;
+    p->issuing = 1;
+    return p;
+}
+
+/* Where the head pending's reply goes in c->out now. */
+static size_t head_pos(const struct client *c)
+{
+    return (size_t)(c->pend_head->pos + c->out_spliced - c->out_consumed);
+}
+
+size_t cross_write_limit(const struct client *c)
+{
+    return c->pend_head ? head_pos(c) : c->out.len;
+}
+
+/* Inserts n bytes at c->out[pos]. */
+static void out_insert(struct client *c, size_t pos, const char *bytes, size_t n)
+{
+    if (n == 0)
+        return;
+    if (rbuf_reserve(&c->out, n) != EMBER_OK)
+        return;   /* out.failed is set: the client is closed at its next write */
+    memmove(c->out.data + pos + n, c->out.data + pos, c->out.len - pos);
+    memcpy(c->out.data + pos, bytes, n);
+    c->out.len += n;
+    c->out_spliced += n;
+}
+
+/* Splices completed pendings at the head of the client's list. */
+static void splice_ready(struct client *c)
+{
+    while (c->pend_head && c->pend_head->ready) {
+        struct pending *p = c->pend_head;
+        out_insert(c, head_pos(c), p->part1.reply.data, p->part1.reply.len);
+        c->pend_head = p->next;
+        if (c->pend_head == NULL)
+            c->pend_tail = NULL;
+        c->npend--;
+        pending_put(p);
+    }
+    client_queue_write(c);
+    /* A client paused on too many pendings can read on. */
+    if (c->npend < CLIENT_MAX_PENDING / 2 && c->ipos < c->ilen &&
+        !(c->flags & (CLIENT_IN_LOOP | CLIENT_CLOSE_ASAP)))
+        client_process_input(c);
+}
+
+/* All parts are in: build the reply (merge) and splice when at the head. */
+static void complete(struct pending *p)
+{
+    struct client *c = p->c;
+
+    if (c == NULL) {
+        pending_put(p);
+        return;
+    }
+    if (p->merge) {
+        struct rbuf final;
+        struct resp_out o;
+        rbuf_init(&final);
+        o.b = &final;
+        o.proto = p->proto;
+        p->merge(p, &o);
+        rbuf_free(&p->part1.reply);
+        p->part1.reply = final;
+    }
+    p->ready = 1;
+    if (c->pend_head == p)
+        splice_ready(c);
+}
+
+/* A part's reply arrived (or was computed locally). */
+static void deliver(struct pending *p, unsigned i, const char *bytes, size_t n)
+{
+    struct pending_part *pp = &p->parts[i];
+
+    if (pp->done)
+        return;
+    pp->done = 1;
+    if (p->c != NULL)
+        rbuf_append(&pp->reply, bytes, n);
+    if (--p->left == 0 && !p->issuing)
+        complete(p);
+}
+
+void cross_pending_issued(struct pending *p)
+{
+    p->issuing = 0;
+    if (p->left == 0)
+        complete(p);
+}
+
+void cross_client_gone(struct client *c)
+{
+    struct pending *p = c->pend_head, *next;
+
+    for (; p; p = next) {
+        next = p->next;
+        p->c = NULL;
+        p->next = NULL;
+        /* Still awaited by a peer FIFO: freed when its last part arrives. */
+        if (p->left == 0 && !p->issuing)
+            pending_put(p);
+    }
+    c->pend_head = c->pend_tail = NULL;
+    c->npend = 0;
+}
+
+/* ---- sending ------------------------------------------------------------------- */
+
+struct mw {
+    struct peer *pe;
+    char *dst;
+    size_t off;
+};
+
+/* Starts a message of `total` payload bytes to a peer.  0, or -1 when out
+ * of memory for the backlog. */
+static int mw_begin(struct mw *w, struct peer *pe, uint32_t kind, size_t total)
+{
+    uint32_t tag = kind | my_gen_tag;
+    uint64_t hdr[2];
+
+    w->pe = pe;
+    w->off = 0;
+    if (pe->backlog.len == 0 && total <= ring_max_record(pe->out)) {
+        void *d;
+        if (ring_reserve(pe->out, (uint32_t)total, tag, &d) == EMBER_OK) {
+            w->dst = d;
+            pe->dirty = 1;
+            return 0;
+        }
+    }
+    if (rbuf_reserve(&pe->backlog, sizeof(hdr) + total) != EMBER_OK)
+        return -1;
+    hdr[0] = tag;
+    hdr[1] = total;
+    memcpy(pe->backlog.data + pe->backlog.len, hdr, sizeof(hdr));
+    w->dst = pe->backlog.data + pe->backlog.len + sizeof(hdr);
+    pe->backlog.len += sizeof(hdr) + total;
+    return 0;
+}
+
+static inline void mw_put(struct mw *w, const void *p, size_t n)
+{
+    memcpy(w->dst + w->off, p, n);
+    w->off += n;
+}
+
+/* Moves backlog messages into the ring as room allows. */
+static void flush_backlog(struct peer *pe)
+{
+    uint32_t max = ring_max_record(pe->out);
+
+    while (pe->bl_pos < pe->backlog.len) {
+        uint64_t hdr[2];
+        size_t chunk, left;
+        void *d;
+        int more;
+
+        memcpy(hdr, pe->backlog.data + pe->bl_pos, sizeof(hdr));
+        left = hdr[1] - pe->bl_off;
+        chunk = left > max ? max : left;
+        more = pe->bl_off + chunk < hdr[1];
+        if (ring_reserve(pe->out, (uint32_t)chunk,
+                         (uint32_t)hdr[0] | (more ? MSG_FRAG : 0), &d) != EMBER_OK)
+            return;
+        memcpy(d, pe->backlog.data + pe->bl_pos + sizeof(hdr) + pe->bl_off, chunk);
+        pe->dirty = 1;
+        pe->bl_off += chunk;
+        if (!more) {
+            pe->bl_pos += sizeof(hdr) + hdr[1];
+            pe->bl_off = 0;
+        }
+    }
+    pe->backlog.len = 0;
+    pe->bl_pos = 0;
+    if (pe->backlog.cap > (1u << 20)) {
+        rbuf_free(&pe->backlog);
+        rbuf_init(&pe->backlog);
+    }
+}
+
+static size_t req_size(int argc, const struct resp_arg *argv)
+{
+    size_t n = sizeof(struct req_hdr);
+    int i;
+    for (i = 0; i < argc; i++)
+        n += 4 + argv[i].len;
+    return n;
+}
+
+/* Queues a request; registers (p, part) to receive its reply.  0 or -1. */
+static int send_request(unsigned owner, struct pending *p, unsigned part, unsigned db,
+                        int proto, int argc, const struct resp_arg *argv)
+{
+    struct peer *pe = &peers[owner];
+    struct req_hdr h;
+    struct mw w;
+    int i;
+
+    if (pe->qlen == pe->qcap) {
+        size_t cap = pe->qcap ? pe->qcap * 2 : 256, k;
+        struct outreq *q = malloc(cap * sizeof(*q));
+        if (q == NULL)
+            return -1;
+        for (k = 0; k < pe->qlen; k++)
+            q[k] = pe->q[(pe->qhead + k) % pe->qcap];
+        free(pe->q);
+        pe->q = q;
+        pe->qcap = cap;
+        pe->qhead = 0;
+    }
+    if (mw_begin(&w, pe, MSG_REQ, req_size(argc, argv)) != 0)
+        return -1;
+    memset(&h, 0, sizeof(h));
+    h.id = pe->next_id++;
+    h.db = db;
+    h.proto = (uint32_t)proto;
+    h.argc = (uint32_t)argc;
+    mw_put(&w, &h, sizeof(h));
+    for (i = 0; i < argc; i++) {
+        uint32_t l = (uint32_t)argv[i].len;
+        mw_put(&w, &l, 4);
+        mw_put(&w, argv[i].ptr, argv[i].len);
+    }
+    pe->q[(pe->qhead + pe->qlen) % pe->qcap] = (struct outreq){ p, h.id, part };
+    pe->qlen++;
+    return 0;
+}
+
+static void send_reply(struct peer *pe, uint64_t id, const char *bytes, size_t n)
+{
+    struct mw w;
+
+    if (mw_begin(&w, pe, MSG_REP, 8 + n) != 0) {
+        /* The requester will see a gap in its FIFO and drop that client. */
+        log_warning("out of memory queueing a reply to worker %u", (unsigned)(pe - peers));
+        return;
+    }
+    mw_put(&w, &id, 8);
+    mw_put(&w, bytes, n);
+}
+
+void cross_forward(struct cmd_ctx *x, unsigned owner)
+{
+    struct pending *p = cross_pending(x->c, x->c->proto, 1, NULL);
+
+    if (p == NULL || send_request(owner, p, 0, x->db, x->c->proto, x->argc, x->argv) != 0) {
+        if (p) {
+            p->left = 0;
+            p->ready = 1;
+            rbuf_append(&p->part1.reply, "-ERR out of memory forwarding the command\r\n", 43);
+            cross_pending_issued(p);
+            splice_ready(x->c);
+        } else {
+            reply_error(x, "ERR out of memory forwarding the command");
+        }
+        return;
+    }
+    cross_pending_issued(p);
+}
+
+void cross_send_part(struct pending *p, unsigned i, unsigned owner, unsigned db,
+                     int argc, const struct resp_arg *argv)
+{
+    if (owner == W.id) {
+        cross_run_local_part(p, i, db, argc, argv);
+        return;
+    }
+    if (send_request(owner, p, i, db, p->proto, argc, argv) != 0) {
+        static const char oom[] = "-ERR out of memory forwarding the command\r\n";
+        deliver(p, i, oom, sizeof(oom) - 1);
+    }
+}
+
+void cross_local_part(struct pending *p, unsigned i, const char *bytes, size_t len)
+{
+    deliver(p, i, bytes, len);
+}
+
+void cross_run_local_part(struct pending *p, unsigned i, unsigned db, int argc,
+                          const struct resp_arg *argv)
+{
+    struct cmd_ctx x;
+    struct rbuf r;
+
+    memset(&x, 0, sizeof(x));
+    rbuf_init(&r);
+    x.cmd = cmd_lookup(argv[0].ptr, argv[0].len);
+    BUG_ON(x.cmd == NULL);
+    x.argc = argc;
+    x.argv = argv;
+    x.db = db;
+    x.out.b = &r;
+    x.out.proto = p->proto;
+    x.ring_peer = -1;
+    cmd_run(&x);
+    deliver(p, i, r.data, r.len);
+    rbuf_free(&r);
+}
+
+struct pending *cross_broadcast(struct client *c, int proto, unsigned db, merge_fn *merge,
+                                int argc, const struct resp_arg *argv)
+{
+    struct pending *p = cross_pending(c, proto, W.nworkers, merge);
+    unsigned s;
+
+    if (p == NULL)
+        return NULL;
+    for (s = 0; s < W.nworkers; s++)
+        cross_send_part(p, s, s, db, argc, argv);
+    cross_pending_issued(p);
+    return p;
+}
+
+/* ---- receiving ------------------------------------------------------------------ */
+
+static void handle_request(unsigned from, const char *msg, size_t len, uint64_t end)
+{
+    struct peer *pe = &peers[from];
+    struct req_hdr h;
+    struct cmd_ctx x;
+    size_t off = sizeof(h);
+    uint32_t i;
+
+    BUG_ON(len < sizeof(h));
+    memcpy(&h, msg, sizeof(h));
+    if (h.argc > argvcap) {
+        size_t cap = h.argc < 64 ? 64 : h.argc;
+        struct resp_arg *n = realloc(argvbuf, cap * sizeof(*n));
+        if (n == NULL) {
+            static const char oom[] = "-ERR out of memory on the owning shard\r\n";
+            send_reply(pe, h.id, oom, sizeof(oom) - 1);
+            return;
+        }
+        argvbuf = n;
+        argvcap = cap;
+    }
+    for (i = 0; i < h.argc; i++) {
+        uint32_t l;
+        BUG_ON(off + 4 > len);
+        memcpy(&l, msg + off, 4);
+        off += 4;
+        BUG_ON(off + l > len);
+        argvbuf[i].ptr = msg + off;
+        argvbuf[i].len = l;
+        off += l;
+    }
+    memset(&x, 0, sizeof(x));
+    x.cmd = h.argc > 0 ? cmd_lookup(argvbuf[0].ptr, argvbuf[0].len) : NULL;
+    x.argc = (int)h.argc;
+    x.argv = argvbuf;
+    x.db = h.db;
+    scratch.len = 0;
+    scratch.failed = 0;
+    x.out.b = &scratch;
+    x.out.proto = (int)h.proto;
+    x.ring_peer = (int)from;
+    x.ring_pos = end;
+    if (x.cmd == NULL || h.db >= W.arena->hdr->dbcount)
+        reply_error(&x, "ERR unknown command on the owning shard");
+    else
+        cmd_run(&x);
+    if (scratch.failed) {
+        scratch.len = 0;
+        scratch.failed = 0;
+        rbuf_append(&scratch, "-ERR out of memory for the reply\r\n", 34);
+    }
+    send_reply(pe, h.id, scratch.data, scratch.len);
+    W.st.served_remote++;
+    if (scratch.cap > (1u << 20)) {
+        rbuf_free(&scratch);
+        rbuf_init(&scratch);
+    }
+}
+
+/* Closes a client whose reply was lost with a worker. */
+static void fail_outreq(struct outreq *r)
+{
+    struct pending *p = r->p;
+
+    if (p == NULL)
+        return;
+    if (p->c != NULL) {
+        log_verbose("closing client id=%llu: the worker owning its keys restarted",
+                    (unsigned long long)p->c->id);
+        client_close_asap(p->c);
+        cross_client_gone(p->c);
+    }
+    /* The pending no longer waits for this part. */
+    p->parts[r->part].done = 1;
+    if (--p->left == 0 && !p->issuing)
+        pending_put(p);
+}
+
+static void handle_reply(unsigned from, const char *msg, size_t len)
+{
+    struct peer *pe = &peers[from];
+    uint64_t id;
+
+    BUG_ON(len < 8);
+    memcpy(&id, msg, 8);
+    if (id < pe->stale_below)
+        return;
+    /* Replies before this one were lost with a restarted peer. */
+    while (pe->qlen > 0 && pe->q[pe->qhead].id < id) {
+        fail_outreq(&pe->q[pe->qhead]);
+        pe->qhead = (pe->qhead + 1) % pe->qcap;
+        pe->qlen--;
+    }
+    if (pe->qlen == 0 || pe->q[pe->qhead].id != id)
+        return;   /* a re-run of a request we already gave up on */
+    {
+        struct outreq r = pe->q[pe->qhead];
+        pe->qhead = (pe->qhead + 1) % pe->qcap;
+        pe->qlen--;
+        if (r.p->c == NULL) {
+            if (--r.p->left == 0 && !r.p->issuing)
+                pending_put(r.p);
+            return;
+        }
+        deliver(r.p, r.part, msg + 8, len - 8);
+    }
+}
+
+static void wake(unsigned to)
+{
+    uint64_t one = 1;
+
+    if (ringset_need_wake(W.rings, to) && write(W.wake_fds[to], &one, 8) < 0 &&
+        errno != EAGAIN)
+        log_warning("waking worker %u: %s", to, strerror(errno));
+}
+
+unsigned cross_poll(void)
+{
+    unsigned from, total = 0;
+
+    if (W.nworkers <= 1)
+        return 0;
+    for (from = 0; from < W.nworkers; from++) {
+        struct peer *pe = &peers[from];
+        unsigned n = 0;
+
+        if (from == W.id)
+            continue;
+        while (n < POLL_BUDGET) {
+            uint32_t tag, len;
+            void *data;
+            const char *msg;
+            size_t mlen;
+            int rc = ring_peek(pe->in, &tag, &data, &len);
+
+            if (rc == EMBER_EAGAIN)
+                break;
+            if (rc != EMBER_OK) {
+                log_warning("ring from worker %u is corrupt (%s); exiting so the "
+                            "supervisor restarts us", from, ember_strerror(rc));
+                abort();
+            }
+            if (pe->assembling && MSG_GEN(tag) != pe->asm_gen) {
+                /* The sender died mid-message; its successor starts afresh. */
+                pe->assembly.len = 0;
+                pe->assembling = 0;
+            }
+            if (pe->assembling || (tag & MSG_FRAG)) {
+                rbuf_append(&pe->assembly, data, len);
+                pe->assembling = 1;
+                pe->asm_gen = MSG_GEN(tag);
+                if (tag & MSG_FRAG) {
+                    ring_next(pe->in);
+                    n++;
+                    continue;
+                }
+                msg = pe->assembly.data;
+                mlen = pe->assembly.len;
+                BUG_ON(pe->assembly.failed);
+            } else {
+                msg = data;
+                mlen = len;
+            }
+            if (MSG_KIND(tag) == MSG_REQ)
+                handle_request(from, msg, mlen, ring_record_end(pe->in));
+            else if (MSG_KIND(tag) == MSG_REP)
+                handle_reply(from, msg, mlen);
+            if (pe->assembling) {
+                pe->assembling = 0;
+                pe->assembly.len = 0;
+                if (pe->assembly.cap > (1u << 20)) {
+                    rbuf_free(&pe->assembly);
+                    rbuf_init(&pe->assembly);
+                }
+            }
+            ring_next(pe->in);
+            n++;
+        }
+        if (n > 0 && ring_release(pe->in))
+            wake(from);
+        total += n;
+    }
+    return total;
+}
+
+void cross_flush(void)
+{
+    unsigned to;
+
+    if (W.nworkers <= 1)
+        return;
+    for (to = 0; to < W.nworkers; to++) {
+        struct peer *pe = &peers[to];
+        if (to == W.id)
+            continue;
+        if (pe->backlog.len)
+            flush_backlog(pe);
+        if (pe->dirty) {
+            pe->dirty = 0;
+            if (ring_commit(pe->out))
+                wake(to);
+        }
+    }
+}
+
+int cross_busy(void)
+{
+    unsigned p;
+
+    for (p = 0; p < W.nworkers; p++) {
+        if (p == W.id)
+            continue;
+        if (peers[p].qlen || peers[p].backlog.len || peers[p].dirty ||
+            ring_producer_pos(peers[p].in) != ring_cursor(peers[p].in))
+            return 1;
+    }
+    return 0;
+}
+
+void cross_check_peers(void)
+{
+    unsigned p;
+
+    for (p = 0; p < W.nworkers; p++) {
+        struct peer *pe = &peers[p];
+        uint64_t g;
+
+        if (p == W.id)
+            continue;
+        g = atomic_load(&W.shared->w[p].generation);
+        if (g == pe->generation)
+            continue;
+        pe->generation = g;
+        if (pe->qlen)
+            log_notice("worker %u restarted: closing %zu clients waiting on it", p, pe->qlen);
+        while (pe->qlen > 0) {
+            fail_outreq(&pe->q[pe->qhead]);
+            pe->qhead = (pe->qhead + 1) % pe->qcap;
+            pe->qlen--;
+        }
+        pe->stale_below = pe->next_id;
+        /* Keep only a message already half in the ring: the rest was for
+         * requests given up on, or replies its successor cannot match. */
+        if (pe->bl_off > 0) {
+            uint64_t hdr[2];
+            memcpy(hdr, pe->backlog.data + pe->bl_pos, sizeof(hdr));
+            pe->backlog.len = pe->bl_pos + sizeof(hdr) + hdr[1];
+        } else {
+            pe->backlog.len = pe->bl_pos = 0;
+        }
+    }
+}
+
+int cross_init(void)
+{
+    unsigned p;
+    int rc;
+
+    rbuf_init(&scratch);
+    if (W.nworkers <= 1)
+        return 0;
+    /* Ring positions recorded against an older ring set mean nothing. */
+    if (W.arena->hdr->ring_epoch != W.shared->ring_epoch) {
+        static const uint64_t zero[SHM_MAX_PEERS];
+        shm_begin(W.arena);
+        shm_store(W.arena, W.arena->hdr->ring_applied, zero, sizeof(zero));
+        shm_set64(W.arena, &W.arena->hdr->ring_epoch, W.shared->ring_epoch);
+        shm_commit(W.arena);
+    }
+    peers = calloc(W.nworkers, sizeof(*peers));
+    if (peers == NULL)
+        return -1;
+    my_gen_tag = (uint32_t)(atomic_load(&W.shared->w[W.id].generation) & 0xffff) << 16;
+    rc = ringset_resume(W.rings, W.id);
+    if (rc != EMBER_OK) {
+        log_warning("cannot resume the rings: %s", ember_strerror(rc));
+        return -1;
+    }
+    for (p = 0; p < W.nworkers; p++) {
+        struct peer *pe = &peers[p];
+        uint64_t applied;
+
+        if (p == W.id)
+            continue;
+        pe->out = ringset_ring(W.rings, W.id, p);
+        pe->in = ringset_ring(W.rings, p, W.id);
+        pe->next_id = atomic_load(&W.shared->w[W.id].generation) << 40;
+        pe->stale_below = pe->next_id;
+        pe->generation = atomic_load(&W.shared->w[p].generation);
+        rbuf_init(&pe->backlog);
+        rbuf_init(&pe->assembly);
+        /* Forwarded writes our predecessor committed must not run twice. */
+        applied = p < SHM_MAX_PEERS ? W.arena->hdr->ring_applied[p] : 0;
+        if (applied > ring_consumer_pos(pe->in)) {
+            rc = ring_consumer_skip_to(pe->in, applied);
+            if (rc == EMBER_OK) {
+                log_notice("skipped requests from worker %u already applied before a restart",
+                           p);
+                if (ring_release(pe->in))
+                    wake(p);
+            } else if (rc != EMBER_ENOTFOUND) {
+                log_warning("ring from worker %u: cannot skip to %llu: %s", p,
+                            (unsigned long long)applied, ember_strerror(rc));
+            }
+        }
+    }
+    /* A predecessor may have died owing a wake-up: wake everyone once. */
+    for (p = 0; p < W.nworkers; p++) {
+        uint64_t one = 1;
+        if (p != W.id && write(W.wake_fds[p], &one, 8) < 0 && errno != EAGAIN)
+            log_warning("waking worker %u: %s", p, strerror(errno));
+    }
+    return 0;
+}
+
+/* ---- reply parsing and merges ----------------------------------------------------- */
+
+/* Length of a CRLF-terminated line starting at p (including CRLF), or 0. */
+static size_t line_len(const char *p, size_t len)
+{
+    const char *nl = memchr(p, '\n', len);
+    return nl ? (size_t)(nl - p) + 1 : 0;
+}
+
+size_t resp_value_size(const char *p, size_t len)
+{
+    size_t l = len ? line_len(p, len) : 0, total, i;
+    long long n;
+
+    if (l < 3)
+        return 0;
+    switch (p[0]) {
+    case '+': case '-': case ':': case ',': case '#': case '_': case '(':
+        return l;
+    case '$': case '=': case '!':
+        if (!util_str2ll(p + 1, l - 3, &n))
+            return 0;
+        if (n < 0)
+            return l;
+        return l + (size_t)n + 2 <= len ? l + (size_t)n + 2 : 0;
+    case '*': case '~': case '>': case '%': case '|':
+        if (!util_str2ll(p + 1, l - 3, &n))
+            return 0;
+        if (n < 0)
+            return l;
+        if (p[0] == '%' || p[0] == '|')
+            n *= 2;
+        total = l;
+        for (i = 0; i < (size_t)n; i++) {
+            size_t s = resp_value_size(p + total, len - total);
+            if (s == 0)
+                return 0;
+            total += s;
+        }
+        return total;
+    }
+    return 0;
+}
+
+/* The first part that replied an error, or -1. */
+static int first_error(const struct pending *p)
+{
+    unsigned i;
+    for (i = 0; i < p->nparts; i++)
+        if (p->parts[i].reply.len > 0 && p->parts[i].reply.data[0] == '-')
+            return (int)i;
+    return -1;
+}
+
+static void copy_part(const struct pending *p, unsigned i, struct resp_out *out)
+{
+    rbuf_append(out->b, p->parts[i].reply.data, p->parts[i].reply.len);
+}
+
+void merge_sum_ints(struct pending *p, struct resp_out *out)
+{
+    long long sum = 0, v;
+    unsigned i;
+    int e = first_error(p);
+
+    if (e >= 0) {
+        copy_part(p, (unsigned)e, out);
+        return;
+    }
+    for (i = 0; i < p->nparts; i++) {
+        const struct rbuf *r = &p->parts[i].reply;
+        if (r->len >= 4 && r->data[0] == ':' && util_str2ll(r->data + 1, r->len - 3, &v))
+            sum += v;
+    }
+    resp_add_int(out, sum);
+}
+
+void merge_first_error_or_ok(struct pending *p, struct resp_out *out)
+{
+    int e = first_error(p);
+
+    if (e >= 0)
+        copy_part(p, (unsigned)e, out);
+    else
+        resp_add_simple(out, "OK");
+}
+
+void merge_concat_arrays(struct pending *p, struct resp_out *out)
+{
+    long long total = 0, n;
+    unsigned i;
+    int e = first_error(p);
+
+    if (e >= 0) {
+        copy_part(p, (unsigned)e, out);
+        return;
+    }
+    for (i = 0; i < p->nparts; i++) {
+        const struct rbuf *r = &p->parts[i].reply;
+        size_t l = r->len ? line_len(r->data, r->len) : 0;
+        if (l >= 4 && util_str2ll(r->data + 1, l - 3, &n) && n > 0)
+            total += n;
+    }
+    resp_add_array(out, (long)total);
+    for (i = 0; i < p->nparts; i++) {
+        const struct rbuf *r = &p->parts[i].reply;
+        size_t l = r->len ? line_len(r->data, r->len) : 0;
+        if (l > 0 && l <= r->len)
+            rbuf_append(out->b, r->data + l, r->len - l);
+    }
+}
