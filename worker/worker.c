@@ -1,0 +1,326 @@
+/*
+ * worker.c - a worker's life: attach, serve, stop.
+ *
+ * The loop is libevent's, one turn at a time, with our own work between
+ * turns (what Redis calls beforeSleep): run requests and deliver replies
+ * from the rings, write every client's output once, publish ring records
+ * and wake peers, take a step of lazy freeing.  The worker blocks only when
+ * there is nothing left to do and its rings are empty: it then marks itself
+ * asleep in the ring set so that producers know to wake it, and only then.
+ *
+ * Stopping (SIGTERM): stop accepting and stop reading clients, keep serving
+ * other workers' requests and delivering replies until nothing is in flight
+ * and every peer is stopping too (or five seconds pass), then detach the
+ * arena cleanly.  The data stays in the arena for the next start.
+ */
+#include "worker.h"
+#include "client.h"
+#include "cross.h"
+#include "log.h"
+#include "util.h"
+
+#include "shm/alloc.h"
+#include "shm/ring.h"
+
+#include <errno.h>
+#include <event2/event.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#define STOP_GRACE_MS 5000
+#define GC_BUDGET     4096
+
+static struct config_shared *cshared;
+static int64_t stop_started_ms;
+
+static void on_signal(int sig, short what, void *arg)
+{
+    (void)what;
+    (void)arg;
+    if (sig == SIGTERM || sig == SIGINT) {
+        if (!W.stopping)
+            log_notice("shutting down: no new clients or commands, finishing what is in flight");
+        W.stopping = 1;
+    }
+}
+
+static void on_wake(int fd, short what, void *arg)
+{
+    uint64_t v;
+
+    (void)what;
+    (void)arg;
+    if (read(fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+        log_warning("reading the wake-up eventfd: %s", strerror(errno));
+}
+
+static void publish_stats(void)
+{
+    struct worker_slot *s = &W.shared->w[W.id];
+    uint64_t keys = 0;
+    unsigned db;
+
+    for (db = 0; db < W.arena->hdr->dbcount; db++)
+        keys += ks_count(W.arena, db);
+    atomic_store(&s->keys, keys);
+    atomic_store(&s->used_bytes, W.arena->hdr->used_bytes);
+    atomic_store(&s->arena_bytes, (uint64_t)W.arena->reg.size);
+    atomic_store(&s->commands, W.st.commands);
+}
+
+static void sample_ops(void)
+{
+    int64_t now = util_mstime();
+
+    if (now - W.st.ops_last_ms >= 100) {
+        uint64_t ops = (W.st.commands - W.st.ops_last_cmds) * 1000 /
+                       (uint64_t)(now - W.st.ops_last_ms ? now - W.st.ops_last_ms : 1);
+        W.st.ops_sec_samples[W.st.ops_idx++ % 16] = ops;
+        W.st.ops_last_ms = now;
+        W.st.ops_last_cmds = W.st.commands;
+    }
+}
+
+static void on_cron(int fd, short what, void *arg)
+{
+    uint64_t period_us = 1000000 / (uint64_t)(config.hz > 0 ? config.hz : 10);
+
+    (void)fd;
+    (void)what;
+    (void)arg;
+    /* A quarter of each period at most for expiry, as Redis does. */
+    db_active_expire(period_us / 4);
+    clients_cron();
+    if (shm_arena_tick(W.arena) != EMBER_OK)
+        log_verbose("cannot grow the arena ahead of need (it will grow on demand)");
+    sample_ops();
+    publish_stats();
+}
+
+static int setup_cron(void)
+{
+    struct timeval tv;
+    long hz = config.hz > 0 ? config.hz : 10;
+
+    if (W.cron_ev)
+        event_free(W.cron_ev);
+    W.cron_ev = event_new(W.base, -1, EV_PERSIST, on_cron, NULL);
+    if (W.cron_ev == NULL)
+        return -1;
+    tv.tv_sec = 0;
+    tv.tv_usec = 1000000 / hz;
+    return event_add(W.cron_ev, &tv);
+}
+
+/* Applies settings another worker changed (CONFIG SET). */
+static void apply_config(void)
+{
+    static long long hz_seen;
+
+    if (!config_shared_sync(cshared))
+        return;
+    log_set_level((enum log_level)config.loglevel);
+    if (config.hz != hz_seen) {
+        hz_seen = config.hz;
+        setup_cron();
+    }
+}
+
+static int attach_arena(const struct worker_args *a)
+{
+    struct shm_arena_opts o;
+    char name[256], err[1024];
+    uint64_t t0 = util_monotonic_ns();
+    int rc;
+
+    memset(&o, 0, sizeof(o));
+    snprintf(name, sizeof(name), "%s-%u", a->name, a->id);
+    o.region.name = name;
+    o.region.huge = config.hugepages == HUGE_ON ? SHM_HUGE_ON :
+                    config.hugepages == HUGE_AUTO ? SHM_HUGE_AUTO : SHM_HUGE_OFF;
+    o.region.huge_dir = config.hugetlbfs_dir[0] ? config.hugetlbfs_dir : NULL;
+    o.region.shm_dir = config.shm_dir;
+    o.shard_id = a->id;
+    o.shard_count = a->nworkers;
+    o.dbcount = (uint32_t)config.databases;
+    o.create = 1;
+    o.check = config.arena_check == CHECK_NEVER ? SHM_CHECK_NEVER :
+              config.arena_check == CHECK_ALWAYS ? SHM_CHECK_ALWAYS : SHM_CHECK_UNCLEAN;
+    rc = shm_arena_open(&o, &W.arena, err, sizeof(err));
+    if (rc != EMBER_OK) {
+        log_warning("cannot attach arena %s: %s", name, err);
+        return rc;
+    }
+    if (W.arena->hdr->dbcount != (uint32_t)config.databases)
+        log_warning("arena %s has %u databases (created so); --databases %lld is ignored "
+                    "for it", name, W.arena->hdr->dbcount, config.databases);
+    if (W.arena->attach & SHM_ATTACH_CREATED)
+        log_notice("created arena %s (%s)", W.arena->reg.path,
+                   W.arena->reg.huge ? "hugetlbfs" : "shm");
+    else if (W.arena->attach & SHM_ATTACH_UNCLEAN)
+        log_notice("attached arena %s after an unclean exit: %s%s, no reload, %.3f s",
+                   W.arena->reg.path,
+                   W.arena->attach & SHM_ATTACH_ROLLED_BACK ?
+                   "interrupted command rolled back" : "nothing to roll back",
+                   W.arena->attach & SHM_ATTACH_CHECKED ? ", consistency check passed" : "",
+                   (double)(util_monotonic_ns() - t0) / 1e9);
+    else
+        log_notice("attached arena %s (%s exit), no reload", W.arena->reg.path,
+                   W.arena->attach & SHM_ATTACH_HANDED_OFF ? "handed off" : "clean");
+    if (W.arena->reg.note[0])
+        log_notice("arena %s: %s; using %s instead", name, W.arena->reg.note, config.shm_dir);
+    atomic_store(&W.shared->w[a->id].arena_state, (int)W.arena->attach);
+    return EMBER_OK;
+}
+
+/* Every peer stopping (or down), nothing in flight, every client flushed. */
+static int ready_to_stop(void)
+{
+    unsigned p;
+    struct client *c;
+
+    if (util_mstime() - stop_started_ms > STOP_GRACE_MS)
+        return 1;
+    for (p = 0; p < W.nworkers; p++) {
+        int s = atomic_load(&W.shared->w[p].state);
+        if (p != W.id && (s == WS_RUNNING || s == WS_STARTING))
+            return 0;
+    }
+    if (cross_busy())
+        return 0;
+    for (c = W.clients; c; c = c->next)
+        if (c->pend_head || (c->out.len > c->out_sent && !(c->flags & CLIENT_CLOSE_ASAP)))
+            return 0;
+    return 1;
+}
+
+static void begin_stop(void)
+{
+    struct client *c;
+    int i;
+
+    stop_started_ms = util_mstime();
+    atomic_store(&W.shared->w[W.id].state, WS_STOPPING);
+    for (i = 0; i < W.nlisten; i++)
+        event_del(W.listen_ev[i]);
+    /* Commands already read still run; no more are read. */
+    for (c = W.clients; c; c = c->next)
+        event_del(c->ev);
+}
+
+int worker_main(const struct worker_args *a)
+{
+    char role[16];
+    struct event *sig_term, *sig_int;
+    int i, rc = WORKER_EXIT_OK;
+
+    memset(&W, 0, sizeof(W));
+    W.id = a->id;
+    W.nworkers = a->nworkers;
+    W.shared = a->shared;
+    W.wake_fds = a->wake_fds;
+    W.active_expire = 1;
+    W.start_ms = util_mstime();
+    W.rnd = (uint64_t)util_ustime() ^ ((uint64_t)getpid() << 32);
+    cshared = a->cshared;
+    config_shared_sync(cshared);
+    snprintf(role, sizeof(role), "W%u", a->id);
+    log_set_role(role);
+    log_set_level((enum log_level)config.loglevel);
+    signal(SIGPIPE, SIG_IGN);
+    signal(SIGHUP, SIG_IGN);
+
+    atomic_store(&W.shared->w[W.id].state, WS_STARTING);
+    atomic_store(&W.shared->w[W.id].started_ms, W.start_ms);
+    switch (attach_arena(a)) {
+    case EMBER_OK:
+        break;
+    case EMBER_EVERSION: case EMBER_ESHARD: case EMBER_EACCES: case EMBER_ENOHUGE:
+    case EMBER_EMAGIC:
+        return WORKER_EXIT_FATAL;
+    default:
+        return WORKER_EXIT_ERROR;
+    }
+    if (a->nworkers > 1) {
+        rc = ringset_attach(a->ring_mem, a->ring_size, a->nworkers, a->ring_bytes, &W.rings);
+        if (rc != EMBER_OK) {
+            log_warning("cannot attach the ring set: %s", ember_strerror(rc));
+            shm_arena_close(&W.arena);
+            return WORKER_EXIT_FATAL;
+        }
+    }
+    W.base = event_base_new();
+    if (W.base == NULL || cross_init() != 0) {
+        log_warning("cannot set up the event loop or the rings");
+        shm_arena_close(&W.arena);
+        return WORKER_EXIT_ERROR;
+    }
+    W.nlisten = a->nlisten;
+    W.listen_fds = (int *)a->listen_fds;
+    W.listen_ev = calloc((size_t)a->nlisten + 1, sizeof(*W.listen_ev));
+    for (i = 0; i < a->nlisten; i++) {
+        W.listen_ev[i] = event_new(W.base, a->listen_fds[i], EV_READ | EV_PERSIST,
+                                   client_on_accept, NULL);
+        if (W.listen_ev[i] == NULL || event_add(W.listen_ev[i], NULL) != 0) {
+            log_warning("cannot watch listening socket %d", a->listen_fds[i]);
+            shm_arena_close(&W.arena);
+            return WORKER_EXIT_ERROR;
+        }
+    }
+    W.wake_ev = event_new(W.base, a->wake_fds[a->id], EV_READ | EV_PERSIST, on_wake, NULL);
+    sig_term = evsignal_new(W.base, SIGTERM, on_signal, NULL);
+    sig_int = evsignal_new(W.base, SIGINT, on_signal, NULL);
+    if (W.wake_ev == NULL || event_add(W.wake_ev, NULL) != 0 || sig_term == NULL ||
+        sig_int == NULL || event_add(sig_term, NULL) != 0 || event_add(sig_int, NULL) != 0 ||
+        setup_cron() != 0) {
+        log_warning("cannot set up worker events");
+        shm_arena_close(&W.arena);
+        return WORKER_EXIT_ERROR;
+    }
+    publish_stats();
+    atomic_store(&W.shared->w[W.id].state, WS_RUNNING);
+    log_notice("worker %u of %u ready: shard of %llu keys, pid %d", W.id, W.nworkers,
+               (unsigned long long)atomic_load(&W.shared->w[W.id].keys), (int)getpid());
+
+    for (;;) {
+        unsigned polled;
+        int block;
+
+        apply_config();
+        if (W.nworkers > 1)
+            cross_check_peers();
+        polled = cross_poll();
+        clients_flush();
+        cross_flush();
+        if (ks_gc_pending(W.arena))
+            ks_gc_step(W.arena, GC_BUDGET);
+        if (W.stopping) {
+            if (stop_started_ms == 0)
+                begin_stop();
+            if (ready_to_stop())
+                break;
+        }
+        block = polled == 0 && W.to_write == NULL && !ks_gc_pending(W.arena) &&
+                (W.nworkers == 1 || ringset_prepare_sleep(W.rings, W.id));
+        if (W.stopping && block) {
+            /* Wake up now and then to re-check the peers' progress. */
+            struct timeval tv = { 0, 20000 };
+            event_base_loopexit(W.base, &tv);
+        }
+        event_base_loop(W.base, block ? EVLOOP_ONCE : EVLOOP_NONBLOCK);
+        if (W.nworkers > 1)
+            ringset_awake(W.rings, W.id);
+    }
+
+    atomic_store(&W.shared->w[W.id].state, WS_DONE);
+    clients_free_all();
+    publish_stats();
+    log_notice("worker %u stopped; arena detached cleanly with %llu keys", W.id,
+               (unsigned long long)atomic_load(&W.shared->w[W.id].keys));
+    shm_arena_close(&W.arena);
+    return WORKER_EXIT_OK;
+}
