@@ -153,16 +153,16 @@
       "Renames a key and overwrites the destination.", "O(1)")                                  \
     X("renamenx", renamenxCommand, 3, W_ | F_ | N_, 1, 2, 1, "generic", "1.0.0",                 \
       "Renames a key only when the target key name doesn't exist.", "O(1)")                     \
-    /* internal: between workers */                                                             \
-    X("@dbsize", idbsizeCommand, 2, R_ | I_, 0, 0, 0, "internal", "", "", "")                    \
-    X("@flushdb", iflushdbCommand, 2, W_ | I_, 0, 0, 0, "internal", "", "", "")                  \
+    /* internal: between workers (the request carries the db) */                              \
+    X("@dbsize", idbsizeCommand, 1, R_ | I_, 0, 0, 0, "internal", "", "", "")                    \
+    X("@flushdb", iflushdbCommand, -1, W_ | I_, 0, 0, 0, "internal", "", "", "")                 \
     X("@keys", ikeysCommand, 2, R_ | I_, 0, 0, 0, "internal", "", "", "")                        \
     X("@scan", iscanCommand, -2, R_ | I_, 0, 0, 0, "internal", "", "", "")                       \
     X("@randomkey", irandomkeyCommand, 1, R_ | I_, 0, 0, 0, "internal", "", "", "")              \
-    X("@shardinfo", ishardinfoCommand, 1, R_ | I_, 0, 0, 0, "internal", "", "", "")              \
+    X("@shardinfo", ishardinfoCommand, -1, R_ | I_, 0, 0, 0, "internal", "", "", "")             \
     X("@take", itakeCommand, 2, W_ | I_, 1, 1, 1, "internal", "", "", "")                        \
-    X("@put", iputCommand, 6, W_ | M_ | I_, 1, 1, 1, "internal", "", "", "")                     \
-    X("@debug", idebugCommand, -2, I_, 0, 0, 0, "internal", "", "", "")                      \
+    X("@put", iputCommand, -4, W_ | M_ | I_, 1, 1, 1, "internal", "", "", "")                    \
+    X("@debug", idebugCommand, -2, I_, 0, 0, 0, "internal", "", "", "")                          \
     X("@client", iclientCommand, -3, I_, 0, 0, 0, "internal", "", "", "")
 
 /* Every handler's prototype. */
