@@ -53,6 +53,8 @@ static int fail(struct ck *c, const char *fmt, ...)
     return -1;
 }
 
+static int mark(struct ck *c, uint64_t off, const char *what);
+
 static inline uint64_t *pmap(struct ck *c, uint64_t seg)
 {
     return SHM_PTR(c->a, seg, uint64_t);
@@ -299,6 +301,31 @@ static int walk_lists(struct ck *c)
     return 0;
 }
 
+/* ---- the interface for collection types (ks.h) --------------------------------- */
+
+int shm_check_mark(struct shm_check_ctx *cc, uint64_t off, const char *what)
+{
+    return mark((struct ck *)cc, off, what);
+}
+
+int shm_check_fail(struct shm_check_ctx *cc, const char *fmt, ...)
+{
+    struct ck *c = (struct ck *)cc;
+    va_list ap;
+
+    if (c->r->errors++ == 0) {
+        va_start(ap, fmt);
+        vsnprintf(c->r->first_error, sizeof(c->r->first_error), fmt, ap);
+        va_end(ap);
+    }
+    return -1;
+}
+
+const struct shm_arena *shm_check_arena(const struct shm_check_ctx *cc)
+{
+    return ((const struct ck *)cc)->a;
+}
+
 /* ---- pass 3: references ------------------------------------------------------- */
 
 /* The block number of an allocated block starting at off, or -1. */
@@ -392,6 +419,14 @@ static int check_elem(const struct shm_arena *a, uint64_t off, const uint64_t *s
     if (e.type == KS_T_STRING && e.enc)
         return fail(c, "db %u: string entry %llu with an encoding flag", x->db,
                     (unsigned long long)off);
+    if (e.type != KS_T_STRING && x->which != 1) {
+        /* The value's own structure: the type checks and marks it. */
+        if (ks_types[e.type] == NULL)
+            return fail(c, "db %u: entry %llu of unsupported type %u", x->db,
+                        (unsigned long long)off, e.type);
+        if (ks_types[e.type]->check((struct shm_check_ctx *)c, e.type, &e) != 0)
+            return -1;
+    }
     if (x->which == 2)
         return 0;   /* garbage: only blocks and shape matter */
     h = ks_hash(a, e.key, e.klen);
@@ -483,18 +518,27 @@ static int walk_refs(struct ck *c)
         if (mark(c, g, "garbage node") != 0)
             return -1;
         node = SHM_PTR(a, g, const struct ks_garbage);
+        if (node->kind == KS_GARBAGE_VALUE) {
+            if (node->type > KS_T_MAX || node->type == KS_T_STRING || !ks_types[node->type])
+                return fail(c, "garbage node %llu of type %u", (unsigned long long)g, node->type);
+            if (mark(c, node->u.desc, "garbage descriptor") != 0 ||
+                ks_types[node->type]->check_garbage((struct shm_check_ctx *)c, node->u.desc) != 0)
+                return -1;
+            c->r->garbage++;
+            continue;
+        }
         if (node->kind != KS_GARBAGE_DB)
             return fail(c, "garbage node %llu of kind %u", (unsigned long long)g, node->kind);
         /* Dead tables: shape and blocks only; counts are stale by design. */
-        if (dict_validate(a, &node->db.expires, 0, err, sizeof(err)) != 0 ||
-            dict_validate(a, &node->db.keys, 0, err, sizeof(err)) != 0)
+        if (dict_validate(a, &node->u.db.expires, 0, err, sizeof(err)) != 0 ||
+            dict_validate(a, &node->u.db.keys, 0, err, sizeof(err)) != 0)
             return fail(c, "garbage node %llu: %s", (unsigned long long)g, err);
-        if (dict_blocks(a, &node->db.expires, mark_dict_block, c) != 0 ||
-            dict_blocks(a, &node->db.keys, mark_dict_block, c) != 0)
+        if (dict_blocks(a, &node->u.db.expires, mark_dict_block, c) != 0 ||
+            dict_blocks(a, &node->u.db.keys, mark_dict_block, c) != 0)
             return -1;
         {
-            struct dctx x = { c, 0, &node->db, 2, 0 };
-            if (dict_each(a, &node->db.keys, check_elem, &x) != 0)
+            struct dctx x = { c, 0, &node->u.db, 2, 0 };
+            if (dict_each(a, &node->u.db.keys, check_elem, &x) != 0)
                 return -1;
         }
         c->r->garbage++;

@@ -48,4 +48,16 @@ struct shm_check_report {
 int shm_check(struct shm_arena *a, struct shm_check_report *r);
 int shm_check_flags(struct shm_arena *a, struct shm_check_report *r, unsigned flags);
 
+/*
+ * For collection types checking their structures (ks.h's check hooks):
+ * shm_check_mark() proves `off` starts an allocated block nobody else
+ * references and claims it (0, or -1 with the failure recorded);
+ * shm_check_fail() records a failure and returns -1.
+ */
+struct shm_check_ctx;
+int shm_check_mark(struct shm_check_ctx *c, uint64_t off, const char *what);
+int shm_check_fail(struct shm_check_ctx *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+const struct shm_arena *shm_check_arena(const struct shm_check_ctx *c);
+
 #endif /* SHM_CHECK_H */

@@ -633,6 +633,79 @@ next:;
     return 0;
 }
 
+void dict_iter_init(const struct shm_dict *d, struct dict_iter *it)
+{
+    it->d = d;
+    it->bucket = 0;
+    it->b = NULL;
+    it->slot = 0;
+}
+
+uint64_t dict_iter_next(const struct shm_arena *a, struct dict_iter *it)
+{
+    for (;;) {
+        if (it->b == NULL) {
+            if (it->bucket >= it->d->nbuckets)
+                return 0;
+            it->b = bucket(a, it->d, it->bucket++);
+            it->slot = 0;
+        }
+        while (it->slot < DICT_SLOTS) {
+            int i = it->slot++;
+            uint64_t s = it->b[i];
+            if (i == DICT_SLOTS - 1 && (s & DICT_CHILD)) {
+                it->b = child_of(a, s);
+                it->slot = 0;
+                break;
+            }
+            if (s != 0)
+                return DICT_SLOT_OFF(s);
+        }
+        if (it->slot >= DICT_SLOTS)
+            it->b = NULL;
+    }
+}
+
+uint64_t dict_drain_step(struct shm_arena *a, struct shm_dict *d,
+                         void (*free_elem)(struct shm_arena *a, uint64_t elem),
+                         uint64_t budget)
+{
+    uint64_t done = 0;
+
+    while (d->nbuckets > 0 && done < budget) {
+        uint64_t *head = bucket(a, d, d->nbuckets - 1), *b = head;
+        for (;;) {
+            uint64_t next = 0;
+            int i;
+            for (i = 0; i < DICT_SLOTS; i++) {
+                uint64_t s = b[i];
+                if (i == DICT_SLOTS - 1 && (s & DICT_CHILD)) {
+                    next = DICT_SLOT_OFF(s);
+                    break;
+                }
+                if (s != 0) {
+                    if (free_elem)
+                        free_elem(a, DICT_SLOT_OFF(s));
+                    done++;
+                }
+            }
+            if (b != head)
+                shm_free(a, shm_off(a, b));
+            if (next == 0)
+                break;
+            b = SHM_PTR(a, next, uint64_t);
+        }
+        shm_set64(a, &d->nbuckets, d->nbuckets - 1);
+        done++;
+    }
+    if (d->nbuckets == 0 && d->dir != 0 && done < budget) {
+        shm_set64(a, &d->count, 0);
+        dict_free(a, d);
+        done++;
+    }
+    return done;
+}
+
 void dict_free(struct shm_arena *a, struct shm_dict *d)
 {
     uint64_t i;

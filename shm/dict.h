@@ -105,6 +105,27 @@ typedef int (*dict_each_fn)(const struct shm_arena *a, uint64_t elem,
 int dict_each(const struct shm_arena *a, const struct shm_dict *d,
               dict_each_fn fn, void *ctx);
 
+/* Resumable iteration over every element (no changes meanwhile). */
+struct dict_iter {
+    const struct shm_dict *d;
+    uint64_t bucket;              /* head bucket index being walked */
+    const uint64_t *b;            /* current bucket (head or child), or NULL */
+    int slot;
+};
+void dict_iter_init(const struct shm_dict *d, struct dict_iter *it);
+uint64_t dict_iter_next(const struct shm_arena *a, struct dict_iter *it);  /* 0 at the end */
+
+/*
+ * Frees a dead table a step at a time: drops whole bucket chains from the
+ * end, calling free_elem (if not NULL) for each element, then the table's
+ * memory once no bucket is left.  Returns the work done (elements freed,
+ * at least 1 per step), 0 once the table is gone.  The dict's count is not
+ * maintained: the table is garbage.
+ */
+uint64_t dict_drain_step(struct shm_arena *a, struct shm_dict *d,
+                         void (*free_elem)(struct shm_arena *a, uint64_t elem),
+                         uint64_t budget);
+
 /* Frees the table's own memory (not the elements) and empties it. */
 void dict_free(struct shm_arena *a, struct shm_dict *d);
 

@@ -13,6 +13,19 @@
 
 #include "ks.h"
 #include "alloc.h"
+#include "hset.h"
+
+/* Lists and sorted sets live in qlist.c and zset.c; weak references keep
+ * the table buildable while a type is absent (its entry is then NULL). */
+extern const struct ks_type_ops qlist_ops __attribute__((weak));
+extern const struct ks_type_ops zset_ops __attribute__((weak));
+
+const struct ks_type_ops *const ks_types[KS_T_MAX + 1] = {
+    [KS_T_LIST] = &qlist_ops,
+    [KS_T_HASH] = &hset_hash_ops,
+    [KS_T_SET] = &hset_set_ops,
+    [KS_T_ZSET] = &zset_ops,
+};
 
 static inline unsigned vwidth(uint64_t v)
 {
@@ -134,11 +147,87 @@ int ks_insert(struct shm_arena *a, unsigned db, uint64_t hash, uint64_t off)
     return rc;
 }
 
+struct ks_limits ks_limits = { 128, 64, 128, 64, 128, 64, -2 };
+
+/* A big value goes to the garbage list; a small one is freed now. */
+static void free_value(struct shm_arena *a, unsigned type, uint64_t desc)
+{
+    const struct ks_type_ops *ops = ks_types[type];
+    uint64_t node;
+    struct ks_garbage *g;
+
+    if (ops->count(a, desc) > KS_LAZYFREE_MIN && shm_alloc(a, sizeof(*g), &node) == EMBER_OK) {
+        g = SHM_PTR(a, node, struct ks_garbage);
+        memset(g, 0, sizeof(*g));
+        g->next = a->hdr->garbage;
+        g->kind = KS_GARBAGE_VALUE;
+        g->type = type;
+        g->u.desc = desc;
+        shm_set64(a, &a->hdr->garbage, node);
+        return;
+    }
+    /* Small, or no memory for a node: free it all now. */
+    ops->free_all(a, desc);
+}
+
 void ks_free_entry(struct shm_arena *a, uint64_t off)
 {
-    /* Strings own nothing beyond their block; collection types release
-     * their structures here once they exist. */
+    struct ks_entry e;
+
+    ks_decode(a, off, &e);
+    if (e.type != KS_T_STRING && e.enc && ks_types[e.type] != NULL)
+        free_value(a, e.type, ks_desc(&e));
     shm_free(a, off);
+}
+
+uint64_t ks_ref_find(const struct shm_arena *a, unsigned db, const void *key, size_t klen,
+                     struct ks_ref *r)
+{
+    r->db = db;
+    r->key = key;
+    r->klen = klen;
+    r->hash = ks_hash(a, key, klen);
+    r->off = ks_lookup(a, db, key, klen, r->hash, &r->pos);
+    if (r->off)
+        ks_decode(a, r->off, &r->e);
+    return r->off;
+}
+
+int ks_ref_rewrite(struct shm_arena *a, struct ks_ref *r, unsigned type, unsigned enc,
+                   uint64_t vlen, uint8_t **val)
+{
+    struct ks_entry n;
+    int64_t expire = -1;
+    int rc;
+
+    if (r->off && r->e.has_expire)
+        expire = ks_entry_expire(&r->e);
+    rc = ks_entry_new(a, type, enc, r->off ? r->e.key : r->key,
+                      r->off ? r->e.klen : r->klen, vlen, vlen, expire, &n);
+    if (rc != EMBER_OK)
+        return rc;
+    *val = (uint8_t *)n.val;
+    if (r->off) {
+        rc = ks_replace(a, r->db, &r->pos, r->hash, r->off, n.off);
+    } else {
+        rc = ks_insert(a, r->db, r->hash, n.off);
+        if (rc == EMBER_OK)
+            ks_lookup(a, r->db, n.key, n.klen, r->hash, &r->pos);
+    }
+    if (rc != EMBER_OK)
+        return rc;
+    r->off = n.off;
+    r->e = n;
+    return EMBER_OK;
+}
+
+int ks_ref_delete(struct shm_arena *a, struct ks_ref *r)
+{
+    int rc = ks_delete(a, r->db, &r->pos, r->hash, r->off);
+
+    if (rc == EMBER_OK)
+        r->off = 0;
+    return rc;
 }
 
 /* Moves the slot at pos from entry oldoff to newoff; keeps expires in step. */
@@ -271,56 +360,19 @@ int ks_flush(struct shm_arena *a, unsigned db)
     if (rc != EMBER_OK)
         return rc;
     g = SHM_PTR(a, off, struct ks_garbage);
+    memset(g, 0, sizeof(*g));
     g->next = a->hdr->garbage;
     g->kind = KS_GARBAGE_DB;
-    g->reserved = 0;
-    g->db = *d;
+    g->u.db = *d;
     shm_set64(a, &a->hdr->garbage, off);
     memset(&zero, 0, sizeof(zero));
     shm_store(a, d, &zero, sizeof(zero));
     return EMBER_OK;
 }
 
-/* Drops the last bucket chain of a dead dict, freeing its elements when
- * `owned`; releases the table when no bucket is left.  Returns elements
- * freed. */
-static uint64_t drop_last_bucket(struct shm_arena *a, struct shm_dict *d, int owned)
+static void free_entry_cb(struct shm_arena *a, uint64_t off)
 {
-    uint64_t n = 0;
-
-    if (d->nbuckets > 0) {
-        uint64_t *b = SHM_PTR(a, dict_bucket_off(a, d, d->nbuckets - 1), uint64_t);
-        int i;
-        for (;;) {
-            uint64_t next = 0;
-            for (i = 0; i < DICT_SLOTS; i++) {
-                uint64_t s = b[i];
-                if (i == DICT_SLOTS - 1 && (s & DICT_CHILD)) {
-                    next = DICT_SLOT_OFF(s);
-                    break;
-                }
-                if (s != 0) {
-                    if (owned)
-                        ks_free_entry(a, DICT_SLOT_OFF(s));
-                    n++;
-                }
-            }
-            if (b != SHM_PTR(a, dict_bucket_off(a, d, d->nbuckets - 1), uint64_t))
-                shm_free(a, shm_off(a, b));
-            if (next == 0)
-                break;
-            b = SHM_PTR(a, next, uint64_t);
-        }
-        shm_set64(a, &d->nbuckets, d->nbuckets - 1);
-        return n ? n : 1;
-    }
-    if (d->dir != 0) {
-        /* No buckets left: dict_free releases the directory and segments. */
-        shm_set64(a, &d->count, 0);
-        dict_free(a, d);
-        return 1;
-    }
-    return 0;
+    ks_free_entry(a, off);
 }
 
 uint64_t ks_gc_step(struct shm_arena *a, uint64_t budget)
@@ -334,9 +386,16 @@ uint64_t ks_gc_step(struct shm_arena *a, uint64_t budget)
     node = a->hdr->garbage;
     g = SHM_PTR(a, node, struct ks_garbage);
     while (freed < budget) {
-        uint64_t n = drop_last_bucket(a, &g->db.expires, 0);
-        if (n == 0)
-            n = drop_last_bucket(a, &g->db.keys, 1);
+        uint64_t n;
+        if (g->kind == KS_GARBAGE_VALUE) {
+            n = ks_types[g->type]->free_step(a, g->u.desc, budget - freed);
+            if (n == 0)
+                shm_free(a, g->u.desc);
+        } else {
+            n = dict_drain_step(a, &g->u.db.expires, NULL, budget - freed);
+            if (n == 0)
+                n = dict_drain_step(a, &g->u.db.keys, free_entry_cb, budget - freed);
+        }
         if (n == 0) {
             shm_set64(a, &a->hdr->garbage, g->next);
             shm_free(a, node);

@@ -86,6 +86,77 @@ int ks_entry_new(struct shm_arena *a, unsigned type, unsigned enc,
                  const void *key, size_t klen, uint64_t vlen, uint64_t vcap,
                  int64_t expire, struct ks_entry *e);
 
+/*
+ * A reference to a key: where its entry is, kept current by every function
+ * that rewrites the entry (collections move to a new block on most
+ * changes).  off == 0 means the key does not exist; key/klen then say
+ * which key to create.
+ */
+struct ks_ref {
+    unsigned db;
+    uint64_t hash;        /* of the key */
+    struct dict_pos pos;  /* its slot in the keys dict (when off != 0) */
+    uint64_t off;         /* the entry, or 0 */
+    struct ks_entry e;    /* decoded entry (when off != 0) */
+    const char *key;      /* the key's bytes (for creation) */
+    size_t klen;
+};
+
+/* Fills r for key in db (no expiry logic: that is the caller's).
+ * Returns r->off. */
+uint64_t ks_ref_find(const struct shm_arena *a, unsigned db, const void *key, size_t klen,
+                     struct ks_ref *r);
+
+/*
+ * Gives r's key a new entry of `type`/`enc` whose value is vlen bytes for
+ * the caller to fill through *val (a fresh block: plain writes), keeping
+ * the key's expiry.  The old entry and everything its value owned are
+ * freed; when r->off == 0 the key is created.  r is updated.
+ * Errors: those of shm_alloc and dict_add.
+ */
+int ks_ref_rewrite(struct shm_arena *a, struct ks_ref *r, unsigned type, unsigned enc,
+                   uint64_t vlen, uint8_t **val);
+
+/* Deletes r's key (entry and value); r->off becomes 0. */
+int ks_ref_delete(struct shm_arena *a, struct ks_ref *r);
+
+/* For full-encoding collections the value is the 8-byte offset of the
+ * collection's descriptor block. */
+static inline uint64_t ks_desc(const struct ks_entry *e)
+{
+    uint64_t d;
+    memcpy(&d, e->val, 8);
+    return d;
+}
+
+/*
+ * What the keyspace needs from each collection type (hset.c, zset.c,
+ * qlist.c): its full encoding's element count, freeing (at once, or a
+ * bounded step at a time from the garbage list), and checking.
+ */
+struct shm_check_ctx;
+struct ks_type_ops {
+    uint64_t (*count)(const struct shm_arena *a, uint64_t desc);
+    void (*free_all)(struct shm_arena *a, uint64_t desc);        /* incl. desc */
+    uint64_t (*free_step)(struct shm_arena *a, uint64_t desc, uint64_t budget);
+                          /* frees up to budget elements, 0 when only desc is left */
+    int (*check)(struct shm_check_ctx *c, unsigned type, const struct ks_entry *e);
+    int (*check_garbage)(struct shm_check_ctx *c, uint64_t desc);
+};
+extern const struct ks_type_ops *const ks_types[KS_T_MAX + 1];
+
+/* Collections with more elements than this are freed lazily. */
+#define KS_LAZYFREE_MIN 64
+
+/* Limits of the compact encodings (the *-max-listpack-* settings). */
+struct ks_limits {
+    uint32_t hash_entries, hash_value;
+    uint32_t set_entries, set_value;
+    uint32_t zset_entries, zset_value;
+    int32_t list_size;      /* list-max-listpack-size: < 0 bytes class, > 0 entries */
+};
+extern struct ks_limits ks_limits;
+
 /* Hash of a key, seeded per arena. */
 uint64_t ks_hash(const struct shm_arena *a, const void *key, size_t klen);
 
@@ -158,16 +229,22 @@ uint64_t ks_entry_hash(const struct shm_arena *a, uint64_t off, const void *ctx)
  *
  * OFFSET SIZE  MEANING
  *    0     8   next node (0: end)
- *    8     4   kind: KS_GARBAGE_DB (a database's dicts; entries owned)
- *   12     4   reserved
- *   16    64   struct shm_db (keys then expires)
+ *    8     4   kind: KS_GARBAGE_DB (a database's dicts; entries owned) or
+ *              KS_GARBAGE_VALUE (a big collection's structure)
+ *   12     4   for KS_GARBAGE_VALUE: the collection type (KS_T_*)
+ *   16    64   KS_GARBAGE_DB: struct shm_db (keys then expires);
+ *              KS_GARBAGE_VALUE: the descriptor offset (8 bytes)
  */
-#define KS_GARBAGE_DB 1u
+#define KS_GARBAGE_DB    1u
+#define KS_GARBAGE_VALUE 2u
 struct ks_garbage {
     uint64_t next;
     uint32_t kind;
-    uint32_t reserved;
-    struct shm_db db;
+    uint32_t type;
+    union {
+        struct shm_db db;
+        uint64_t desc;
+    } u;
 };
 
 #endif /* SHM_KS_H */
