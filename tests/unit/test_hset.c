@@ -1,0 +1,459 @@
+/*
+ * test_hset.c - hash and set values: both encodings, conversions both ways,
+ * random members, scans, lazy freeing, and crash-at-every-step for every
+ * changing path.
+ */
+#include "shmtest.h"
+#include "shm/hset.h"
+
+struct fixture {
+    char name[128];
+    struct shm_arena_opts o;
+    struct shm_arena *a;
+};
+
+static int setup(void **state)
+{
+    struct fixture *f = calloc(1, sizeof(*f));
+    snprintf(f->name, sizeof(f->name), "%s", shmtest_newname());
+    f->o = shmtest_opts(f->name);
+    f->a = shmtest_open(&f->o);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *f = *state;
+    if (f->a)
+        shm_arena_close(&f->a);
+    shmtest_unlink(f->name);
+    free(f);
+    return 0;
+}
+
+static void put(struct shm_arena *a, unsigned type, const char *key, const char *m,
+                const char *v, int expect_added)
+{
+    struct ks_ref r;
+    int added;
+
+    ks_ref_find(a, 0, key, strlen(key), &r);
+    shm_begin(a);
+    assert_int_equal(hset_put(a, &r, type, m, strlen(m), v, v ? strlen(v) : 0, 0, &added),
+                     EMBER_OK);
+    shm_commit(a);
+    assert_int_equal(added, expect_added);
+}
+
+static int del(struct shm_arena *a, const char *key, const char *m)
+{
+    struct ks_ref r;
+    int removed;
+
+    if (!ks_ref_find(a, 0, key, strlen(key), &r))
+        return -1;
+    shm_begin(a);
+    assert_int_equal(hset_del(a, &r, m, strlen(m), &removed), EMBER_OK);
+    shm_commit(a);
+    return removed;
+}
+
+static int get(struct shm_arena *a, const char *key, const char *m, char *out)
+{
+    struct ks_ref r;
+    const uint8_t *v;
+    size_t vl;
+
+    if (!ks_ref_find(a, 0, key, strlen(key), &r))
+        return -1;
+    if (!hset_get(a, &r, m, strlen(m), &v, &vl))
+        return 0;
+    if (out) {
+        memcpy(out, v, vl);
+        out[vl] = '\0';
+    }
+    return 1;
+}
+
+static struct ks_ref ref(struct shm_arena *a, const char *key)
+{
+    struct ks_ref r;
+    assert_true(ks_ref_find(a, 0, key, strlen(key), &r) != 0);
+    return r;
+}
+
+static void test_hash_basics(void **state)
+{
+    struct fixture *f = *state;
+    struct shm_arena *a = f->a;
+    char v[256];
+    struct ks_ref r;
+
+    put(a, KS_T_HASH, "h", "name", "ember", 1);
+    put(a, KS_T_HASH, "h", "kind", "cache", 1);
+    put(a, KS_T_HASH, "h", "name", "ember2", 0);      /* update */
+    assert_int_equal(get(a, "h", "name", v), 1);
+    assert_string_equal(v, "ember2");
+    assert_int_equal(get(a, "h", "nope", v), 0);
+    r = ref(a, "h");
+    assert_int_equal(r.e.type, KS_T_HASH);
+    assert_int_equal(r.e.enc, 0);
+    assert_int_equal(hset_len(a, &r), 2);
+    {
+        /* NX keeps the value. */
+        int added;
+        shm_begin(a);
+        assert_int_equal(hset_put(a, &r, KS_T_HASH, "kind", 4, "other", 5, HSET_NX, &added),
+                         EMBER_OK);
+        shm_commit(a);
+        assert_int_equal(added, 0);
+        assert_int_equal(get(a, "h", "kind", v), 1);
+        assert_string_equal(v, "cache");
+    }
+    /* Empty field and value are fine. */
+    put(a, KS_T_HASH, "h", "", "", 1);
+    assert_int_equal(get(a, "h", "", v), 1);
+    assert_string_equal(v, "");
+    assert_int_equal(del(a, "h", "name"), 1);
+    assert_int_equal(del(a, "h", "name"), 0);
+    assert_int_equal(del(a, "h", "kind"), 1);
+    assert_int_equal(del(a, "h", ""), 1);
+    /* The last member took the key with it. */
+    assert_int_equal(get(a, "h", "x", NULL), -1);
+    assert_int_equal(ks_count(a, 0), 0);
+    shmtest_check(a);
+}
+
+static void test_set_basics(void **state)
+{
+    struct fixture *f = *state;
+    struct shm_arena *a = f->a;
+    struct ks_ref r;
+    struct hset_it it;
+    const uint8_t *m, *v;
+    size_t ml, vl;
+    int n = 0;
+
+    put(a, KS_T_SET, "s", "a", NULL, 1);
+    put(a, KS_T_SET, "s", "b", NULL, 1);
+    put(a, KS_T_SET, "s", "a", NULL, 0);
+    r = ref(a, "s");
+    assert_int_equal(r.e.type, KS_T_SET);
+    assert_int_equal(hset_len(a, &r), 2);
+    assert_int_equal(get(a, "s", "a", NULL), 1);
+    assert_int_equal(get(a, "s", "c", NULL), 0);
+    hset_iter(a, &r, &it);
+    while (hset_next(&it, &m, &ml, &v, &vl)) {
+        assert_true(ml == 1 && (m[0] == 'a' || m[0] == 'b'));
+        assert_null(v);
+        n++;
+    }
+    assert_int_equal(n, 2);
+    shmtest_check(a);
+}
+
+/* Conversion both ways, for both types. */
+static void convert_both_ways(struct shm_arena *a, unsigned type, const char *key)
+{
+    char m[32], v[256];
+    struct ks_ref r;
+    int i;
+
+    for (i = 0; i < 128; i++) {
+        snprintf(m, sizeof(m), "m%d", i);
+        put(a, type, key, m, type == KS_T_HASH ? m : NULL, 1);
+    }
+    r = ref(a, key);
+    assert_int_equal(r.e.enc, 0);
+    put(a, type, key, "m128", type == KS_T_HASH ? "x" : NULL, 1);   /* 129 > 128 */
+    r = ref(a, key);
+    assert_int_equal(r.e.enc, 1);
+    assert_string_equal(hset_encoding(&r), "hashtable");
+    assert_int_equal(hset_len(a, &r), 129);
+    for (i = 0; i < 129; i++) {
+        snprintf(m, sizeof(m), "m%d", i);
+        assert_int_equal(get(a, key, m, v), 1);
+        if (type == KS_T_HASH && i < 128)
+            assert_string_equal(v, m);
+    }
+    shmtest_check(a);
+    /* Shrink to half the limit: compact again, every member kept. */
+    for (i = 0; i < 65; i++) {
+        snprintf(m, sizeof(m), "m%d", i);
+        assert_int_equal(del(a, key, m), 1);
+    }
+    r = ref(a, key);
+    assert_int_equal(hset_len(a, &r), 64);
+    assert_int_equal(r.e.enc, 0);
+    for (i = 65; i < 129; i++) {
+        snprintf(m, sizeof(m), "m%d", i);
+        assert_int_equal(get(a, key, m, NULL), 1);
+    }
+    /* One long member: full at once, whatever the count. */
+    memset(v, 'L', 100);
+    v[100] = '\0';
+    put(a, type, key, v, type == KS_T_HASH ? "short" : NULL, 1);
+    assert_int_equal(ref(a, key).e.enc, 1);
+    shmtest_check(a);
+    assert_int_equal(del(a, key, v), 1);
+    assert_int_equal(ref(a, key).e.enc, 0);
+    shmtest_check(a);
+}
+
+static void test_conversions(void **state)
+{
+    struct fixture *f = *state;
+    convert_both_ways(f->a, KS_T_HASH, "hash");
+    convert_both_ways(f->a, KS_T_SET, "set");
+    /* A long hash value converts too. */
+    {
+        char big[200];
+        memset(big, 'v', sizeof(big) - 1);
+        big[sizeof(big) - 1] = '\0';
+        put(f->a, KS_T_HASH, "hv", "f", "small", 1);
+        put(f->a, KS_T_HASH, "hv", "f", big, 0);
+        assert_int_equal(ref(f->a, "hv").e.enc, 1);
+        shmtest_check(f->a);
+    }
+}
+
+static void test_update_in_place_and_moves(void **state)
+{
+    struct fixture *f = *state;
+    struct shm_arena *a = f->a;
+    char m[32], v[300];
+    uint64_t used;
+    int i;
+
+    for (i = 0; i < 200; i++) {
+        snprintf(m, sizeof(m), "f%d", i);
+        put(a, KS_T_HASH, "h", m, "0123456789", 1);
+    }
+    used = a->hdr->used_bytes;
+    put(a, KS_T_HASH, "h", "f7", "abcdefghij", 0);   /* same length: in place */
+    assert_int_equal(a->hdr->used_bytes, used);
+    assert_int_equal(get(a, "h", "f7", v), 1);
+    assert_string_equal(v, "abcdefghij");
+    memset(v, 'z', 250);
+    v[250] = '\0';
+    put(a, KS_T_HASH, "h", "f8", v, 0);              /* longer: a new block */
+    assert_int_equal(get(a, "h", "f8", v), 1);
+    assert_int_equal(strlen(v), 250);
+    shmtest_check(a);
+}
+
+static void test_random_and_scan(void **state)
+{
+    struct fixture *f = *state;
+    struct shm_arena *a = f->a;
+    unsigned counts[300];
+    char m[32];
+    int i, n, enc;
+
+    for (enc = 0; enc < 2; enc++) {
+        const char *key = enc ? "big" : "small";
+        n = enc ? 300 : 50;
+        for (i = 0; i < n; i++) {
+            snprintf(m, sizeof(m), "%d", i);
+            put(a, KS_T_SET, key, m, NULL, 1);
+        }
+        {
+            struct ks_ref r = ref(a, key);
+            uint64_t rnd = 12345;
+            assert_int_equal(r.e.enc, enc);
+            memset(counts, 0, sizeof(counts));
+            for (i = 0; i < n * 100; i++) {
+                const uint8_t *rm, *rv;
+                size_t rml, rvl;
+                char buf[32];
+                rnd = rnd * 6364136223846793005ull + 1442695040888963407ull;
+                hset_random(a, &r, rnd >> 11, &rm, &rml, &rv, &rvl);
+                memcpy(buf, rm, rml);
+                buf[rml] = '\0';
+                counts[atoi(buf)]++;
+            }
+            for (i = 0; i < n; i++)
+                assert_true(counts[i] > 30 && counts[i] < 250);
+        }
+    }
+    shmtest_check(a);
+}
+
+static void count_member(void *ctx, const uint8_t *m, size_t ml, const uint8_t *v, size_t vl)
+{
+    unsigned *counts = ctx;
+    char buf[32];
+    (void)v;
+    (void)vl;
+    memcpy(buf, m, ml);
+    buf[ml] = '\0';
+    counts[atoi(buf)]++;
+}
+
+static void test_scan(void **state)
+{
+    struct fixture *f = *state;
+    struct shm_arena *a = f->a;
+    unsigned counts[400];
+    char m[32];
+    int i, enc;
+
+    for (enc = 0; enc < 2; enc++) {
+        const char *key = enc ? "big" : "small";
+        int n = enc ? 400 : 40;
+        uint64_t cur = 0;
+        unsigned calls = 0;
+        for (i = 0; i < n; i++) {
+            snprintf(m, sizeof(m), "%d", i);
+            put(a, KS_T_HASH, key, m, "v", 1);
+        }
+        memset(counts, 0, sizeof(counts));
+        do {
+            struct ks_ref r = ref(a, key);
+            cur = hset_scan(a, &r, cur, count_member, counts);
+            calls++;
+        } while (cur != 0);
+        for (i = 0; i < n; i++)
+            assert_true(counts[i] >= 1);
+        if (enc)
+            assert_true(calls > 1);
+        else
+            assert_int_equal(calls, 1);
+    }
+}
+
+static void test_lazy_free(void **state)
+{
+    struct fixture *f = *state;
+    struct shm_arena *a = f->a;
+    struct ks_ref r;
+    char m[32];
+    int i, steps = 0;
+
+    for (i = 0; i < 5000; i++) {
+        snprintf(m, sizeof(m), "member-%d", i);
+        put(a, KS_T_SET, "huge", m, NULL, 1);
+    }
+    r = ref(a, "huge");
+    shm_begin(a);
+    assert_int_equal(ks_ref_delete(a, &r), EMBER_OK);
+    shm_commit(a);
+    /* Deleting was O(1): the structure waits on the garbage list. */
+    assert_true(ks_gc_pending(a));
+    assert_int_equal(ks_count(a, 0), 0);
+    shmtest_check(a);
+    while (ks_gc_step(a, 500) > 0) {
+        steps++;
+        shmtest_check(a);
+    }
+    assert_true(steps > 5);
+    assert_false(ks_gc_pending(a));
+    shmtest_check(a);
+}
+
+/* ---- crash at every step ---------------------------------------------------------- */
+
+struct op {
+    unsigned type;
+    const char *key;
+    const char *m;
+    const char *v;
+    int del;
+    unsigned flags;
+};
+
+static void run_op(struct shm_arena *a, void *arg)
+{
+    struct op *o = arg;
+    struct ks_ref r;
+    int x;
+
+    ks_ref_find(a, 0, o->key, strlen(o->key), &r);
+    shm_begin(a);
+    if (o->del)
+        BUG_ON(hset_del(a, &r, o->m, strlen(o->m), &x) != EMBER_OK);
+    else
+        BUG_ON(hset_put(a, &r, o->type, o->m, strlen(o->m), o->v, o->v ? strlen(o->v) : 0,
+                        o->flags, &x) != EMBER_OK);
+    shm_commit(a);
+}
+
+static long crash(struct fixture *f, struct op o, const char *what)
+{
+    return shmtest_crash_every_step(&f->a, &f->o, run_op, &o, what, 1);
+}
+
+static void delete_key(struct shm_arena *a, void *arg)
+{
+    struct ks_ref r;
+    ks_ref_find(a, 0, arg, strlen(arg), &r);
+    shm_begin(a);
+    BUG_ON(ks_ref_delete(a, &r) != EMBER_OK);
+    shm_commit(a);
+}
+
+static void gc_one(struct shm_arena *a, void *arg)
+{
+    (void)arg;
+    ks_gc_step(a, 50);
+}
+
+static void test_crash_every_path(void **state)
+{
+    struct fixture *f = *state;
+    char m[32], big[120];
+    long total = 0;
+    int i;
+
+    memset(big, 'B', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    total += crash(f, (struct op){ KS_T_HASH, "h", "f0", "v0", 0, 0 }, "create compact");
+    total += crash(f, (struct op){ KS_T_HASH, "h", "f1", "v1", 0, 0 }, "add compact");
+    total += crash(f, (struct op){ KS_T_HASH, "h", "f1", "V1", 0, 0 }, "update compact");
+    for (i = 2; i < 128; i++) {
+        snprintf(m, sizeof(m), "f%d", i);
+        put(f->a, KS_T_HASH, "h", m, "v", 1);
+    }
+    total += crash(f, (struct op){ KS_T_HASH, "h", "f128", "v", 0, 0 }, "convert to full");
+    total += crash(f, (struct op){ KS_T_HASH, "h", "f129", "v", 0, 0 }, "add full");
+    total += crash(f, (struct op){ KS_T_HASH, "h", "f129", "w", 0, 0 }, "update in place");
+    total += crash(f, (struct op){ KS_T_HASH, "h", "f129", big, 0, 0 }, "update new block");
+    total += crash(f, (struct op){ KS_T_HASH, "h", "f129", "z", 0, HSET_NX }, "nx existing");
+    total += crash(f, (struct op){ KS_T_HASH, "h", "f129", NULL, 1, 0 }, "delete full");
+    for (i = 0; i < 65; i++) {
+        snprintf(m, sizeof(m), "f%d", i);
+        if (i < 64)
+            del(f->a, "h", m);
+    }
+    /* 65 left: the next delete converts back. */
+    total += crash(f, (struct op){ KS_T_HASH, "h", "f64", NULL, 1, 0 }, "delete + compact");
+    assert_int_equal(ref(f->a, "h").e.enc, 0);
+    total += crash(f, (struct op){ KS_T_SET, "s", "only", NULL, 0, 0 }, "create set");
+    total += crash(f, (struct op){ KS_T_SET, "s", "only", NULL, 1, 0 }, "delete last member");
+    assert_int_equal(get(f->a, "s", "only", NULL), -1);
+    /* A big value deleted lazily, and the garbage steps. */
+    for (i = 0; i < 300; i++) {
+        snprintf(m, sizeof(m), "%d", i);
+        put(f->a, KS_T_SET, "big", m, NULL, 1);
+    }
+    total += shmtest_crash_every_step(&f->a, &f->o, delete_key, "big", "lazy delete", 1);
+    while (ks_gc_pending(f->a))
+        total += shmtest_crash_every_step(&f->a, &f->o, gc_one, NULL, "gc step", 1);
+    print_message("hset: %ld crash points rolled back and compared\n", total);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_hash_basics, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_set_basics, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_conversions, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_update_in_place_and_moves, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_random_and_scan, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_scan, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_lazy_free, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_crash_every_path, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
