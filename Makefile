@@ -84,7 +84,8 @@ FUZZ_SRC   := $(wildcard tests/fuzz/fuzz_*.c)
 
 MANPAGES := $(wildcard man/*.[0-9])
 
-.PHONY: all deps run test unit e2e diff redis-suite check lint bench install \
+
+.PHONY: all deps run test unit e2e diff redis-suite check lint bench install man-options \
         uninstall clean sanitize-test
 all: $(LIBSHM) $(BINS)
 
@@ -181,8 +182,27 @@ test: deps
 sanitize-test: deps
 	@$(MAKE) --no-print-directory SANITIZE=address,undefined unit e2e
 
-lint:
+# The option lists in emberd.8 and ember.conf.5 are generated from the
+# settings table (emberd --dump-options) between BEGIN/END OPTIONS markers:
+# `make man-options` refreshes them, `make lint` fails if they drifted.
+MAN_OPTS = man/emberd.8: man/ember.conf.5:conf
+define splice_options
+awk -v opts=$(2) '/^\.\\" BEGIN OPTIONS/ { print; while ((getline l < opts) > 0) print l; skip = 1; next } \
+     /^\.\\" END OPTIONS/ { skip = 0 } !skip' $(1)
+endef
+
+man-options: $(BUILD)/emberd
+	@for pair in $(MAN_OPTS); do f=$${pair%%:*}; mode=$${pair#*:}; \
+	  $(BUILD)/emberd --dump-options $$mode > $(BUILD)/options.mdoc || exit 1; \
+	  $(call splice_options,$$f,$(BUILD)/options.mdoc) > $$f.new && mv $$f.new $$f; done
+
+lint: $(BUILD)/emberd
+	@for pair in $(MAN_OPTS); do f=$${pair%%:*}; mode=$${pair#*:}; \
+	  $(BUILD)/emberd --dump-options $$mode > $(BUILD)/options.mdoc || exit 1; \
+	  $(call splice_options,$$f,$(BUILD)/options.mdoc) | cmp -s - $$f || \
+	    { echo "$$f: option list out of date; run make man-options"; exit 1; }; done
 	@for m in $(MANPAGES); do mandoc -T lint -W warning $$m || exit 1; done
+	@echo "lint: man pages clean and in step with the settings table"
 
 check: test lint
 

@@ -100,7 +100,8 @@ static int parse_args(int argc, char **argv)
             exit(0);
         }
         if (strcmp(name, "--dump-options") == 0) {
-            config_print_mdoc(stdout);
+            /* For the man pages: flags, or config file keywords. */
+            config_print_mdoc(stdout, i + 1 < argc && strcmp(argv[i + 1], "conf") == 0);
             exit(0);
         }
         if (strncmp(name, "--", 2) != 0 || i + 1 >= argc) {

@@ -329,7 +329,7 @@ void config_print_help(FILE *f)
     }
 }
 
-void config_print_mdoc(FILE *f)
+void config_print_mdoc(FILE *f, int as_keywords)
 {
     size_t i;
     fprintf(f, ".Bl -tag -width Ds\n");
@@ -340,9 +340,12 @@ void config_print_mdoc(FILE *f)
                           "string";
         if (d->flags & CONF_HIDDEN)
             continue;
-        fprintf(f, ".It Fl \\-%s Ar %s\n", d->name, arg);
+        if (as_keywords)
+            fprintf(f, ".It Ic %s Ar %s\n", d->name, arg);
+        else
+            fprintf(f, ".It Fl \\-%s Ar %s\n", d->name, arg);
         fprintf(f, "%c%s.\n", toupper((unsigned char)d->help[0]), d->help + 1);
-        fprintf(f, "Default:\n.Ql %s .\n", d->def[0] ? d->def : "\"\"");
+        fprintf(f, "Default:\n.Ql %s .\n", d->def[0] ? d->def : "\\(dq\\(dq");
         fprintf(f, "%s\n", d->flags & CONF_IMMUTABLE ? "Fixed at start." :
                 "Can be changed at run time with\n.Ic CONFIG SET .");
     }

@@ -123,9 +123,10 @@ int config_load_file(const char *path, char *err, size_t errlen);
 void config_each(const char *pattern,
                  void (*fn)(const char *name, const char *value, void *ctx), void *ctx);
 
-/* Prints the settings for --help, or as an mdoc list for the man page. */
+/* Prints the settings for --help, or as an mdoc list for the man pages:
+ * as flags (emberd.8) or as config file keywords (ember.conf.5). */
 void config_print_help(FILE *f);
-void config_print_mdoc(FILE *f);
+void config_print_mdoc(FILE *f, int as_keywords);
 
 /* Parses Redis memory units: 100, 1k (1000), 1kb (1024), 2gb... -1 on error. */
 long long config_memtoll(const char *s);
