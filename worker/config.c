@@ -345,7 +345,8 @@ void config_print_mdoc(FILE *f, int as_keywords)
         else
             fprintf(f, ".It Fl \\-%s Ar %s\n", d->name, arg);
         fprintf(f, "%c%s.\n", toupper((unsigned char)d->help[0]), d->help + 1);
-        fprintf(f, "Default:\n.Ql %s .\n", d->def[0] ? d->def : "\\(dq\\(dq");
+        /* \& keeps a value like "." from being read as punctuation. */
+        fprintf(f, "Default:\n.Ql \\&%s .\n", d->def[0] ? d->def : "\\(dq\\(dq");
         fprintf(f, "%s\n", d->flags & CONF_IMMUTABLE ? "Fixed at start." :
                 "Can be changed at run time with\n.Ic CONFIG SET .");
     }
