@@ -29,6 +29,7 @@
  * Exactly once: see cross.h; cmd_run() stores the applied position.
  */
 #include "cross.h"
+#include "blocking.h"
 #include "client.h"
 #include "config.h"
 #include "log.h"
@@ -43,8 +44,11 @@
 #include <unistd.h>
 
 #define MSG_REQ        1u
-#define MSG_REP        2u
+#define MSG_REP        2u          /* reply, in request order */
+#define MSG_LATE       3u          /* the reply of a request that blocked */
+#define MSG_CANCEL     4u          /* the requester gave up a blocked request */
 #define MSG_FRAG       0x100u
+#define MSG_DEFER      0x200u      /* on a MSG_REP: blocked, reply comes later */
 #define MSG_KIND(t)    ((t) & 0xffu)
 #define MSG_GEN(t)     ((t) >> 16)
 #define POLL_BUDGET    1024          /* records per incoming ring per turn */
@@ -76,6 +80,8 @@ struct peer {
     uint32_t asm_gen;
     uint64_t generation;          /* the peer's, as last seen */
     int dirty;                    /* uncommitted records in `out` */
+    struct outreq *parked;        /* requests blocked at the peer */
+    size_t nparked, capparked;
 };
 
 static struct peer *peers;
@@ -102,16 +108,14 @@ static struct pending *pending_get(void)
     return p;
 }
 
+static void free_parts(struct pending *p);
+
 static void pending_put(struct pending *p)
 {
-    unsigned i;
-    struct rbuf keep = p->part1.reply;
+    struct rbuf keep;
 
-    if (p->parts != &p->part1) {
-        for (i = 0; i < p->nparts; i++)
-            rbuf_free(&p->parts[i].reply);
-        free(p->parts);
-    }
+    free_parts(p);
+    keep = p->part1.reply;
     free(p->ctx);
     keep.len = 0;
     keep.failed = 0;
@@ -134,6 +138,7 @@ struct pending *cross_pending(struct client *c, int proto, unsigned nparts, merg
         return NULL;
     p->c = c;
     p->proto = proto;
+    p->parked_peer = -1;
     p->nparts = p->left = nparts;
     p->merge = merge;
     if (nparts <= 1) {
@@ -191,6 +196,8 @@ static void splice_ready(struct client *c)
 {
     while (c->pend_head && c->pend_head->ready) {
         struct pending *p = c->pend_head;
+        if (p->blocking)
+            c->flags &= ~CLIENT_BLOCKED;
         out_insert(c, head_pos(c), p->part1.reply.data, p->part1.reply.len);
         c->pend_head = p->next;
         if (c->pend_head == NULL)
@@ -201,32 +208,83 @@ static void splice_ready(struct client *c)
     client_queue_write(c);
     /* A client paused on too many pendings can read on. */
     if (c->npend < CLIENT_MAX_PENDING / 2 && c->ipos < c->ilen &&
-        !(c->flags & (CLIENT_IN_LOOP | CLIENT_CLOSE_ASAP)))
+        !(c->flags & (CLIENT_IN_LOOP | CLIENT_CLOSE_ASAP | CLIENT_BLOCKED)))
         client_process_input(c);
 }
 
-/* All parts are in: build the reply (merge) and splice when at the head. */
+/* All parts are in: build the reply (merge) and splice when at the head.
+ * A merge may start another phase instead (cross_rearm). */
 static void complete(struct pending *p)
 {
-    struct client *c = p->c;
-
-    if (c == NULL) {
-        pending_put(p);
+    for (;;) {
+        struct client *c = p->c;
+        if (c == NULL) {
+            pending_put(p);
+            return;
+        }
+        if (p->merge) {
+            struct rbuf final;
+            struct resp_out o;
+            rbuf_init(&final);
+            o.b = &final;
+            o.proto = p->proto;
+            p->rearmed = 0;
+            p->issuing = 1;       /* no completion from inside the merge */
+            p->merge(p, &o);
+            p->issuing = 0;
+            if (p->rearmed) {
+                rbuf_free(&final);
+                if (p->left > 0)
+                    return;       /* wait for the new phase's parts */
+                continue;         /* all of them ran here: merge again */
+            }
+            rbuf_free(&p->part1.reply);
+            p->part1.reply = final;
+        }
+        p->ready = 1;
+        if (c->pend_head == p)
+            splice_ready(c);
         return;
     }
-    if (p->merge) {
-        struct rbuf final;
-        struct resp_out o;
-        rbuf_init(&final);
-        o.b = &final;
-        o.proto = p->proto;
-        p->merge(p, &o);
-        rbuf_free(&p->part1.reply);
-        p->part1.reply = final;
+}
+
+static void free_parts(struct pending *p)
+{
+    unsigned i;
+
+    if (p->parts != &p->part1) {
+        for (i = 0; i < p->nparts; i++)
+            rbuf_free(&p->parts[i].reply);
+        free(p->parts);
     }
-    p->ready = 1;
-    if (c->pend_head == p)
-        splice_ready(c);
+    p->part1.reply.len = 0;
+    p->part1.done = 0;
+    p->parts = &p->part1;
+}
+
+void cross_rearm(struct pending *p, unsigned nparts, merge_fn *merge)
+{
+    unsigned i;
+
+    free_parts(p);
+    p->nparts = p->left = nparts;
+    p->merge = merge;
+    p->rearmed = 1;
+    if (nparts > 1) {
+        p->parts = calloc(nparts, sizeof(*p->parts));
+        if (p->parts == NULL) {
+            /* No memory for the next phase: answer with an error. */
+            p->parts = &p->part1;
+            p->nparts = 1;
+            p->left = 0;
+            p->merge = NULL;
+            p->rearmed = 0;
+            rbuf_append(&p->part1.reply, "-ERR out of memory\r\n", 21);
+            return;
+        }
+        for (i = 0; i < nparts; i++)
+            rbuf_init(&p->parts[i].reply);
+    }
 }
 
 /* A part's reply arrived (or was computed locally). */
@@ -250,12 +308,34 @@ void cross_pending_issued(struct pending *p)
         complete(p);
 }
 
+static void unpark(struct peer *pe, size_t i)
+{
+    pe->parked[i] = pe->parked[--pe->nparked];
+}
+
+static void send_cancel(unsigned peer, uint64_t id);
+
 void cross_client_gone(struct client *c)
 {
     struct pending *p = c->pend_head, *next;
 
+    block_client_gone(c);
     for (; p; p = next) {
         next = p->next;
+        if (p->parked_peer >= 0) {
+            /* Blocked at its owner: tell it to drop the waiter. */
+            struct peer *pe = &peers[p->parked_peer];
+            size_t i;
+            for (i = 0; i < pe->nparked; i++)
+                if (pe->parked[i].p == p) {
+                    send_cancel((unsigned)p->parked_peer, pe->parked[i].id);
+                    unpark(pe, i);
+                    p->parts[0].done = 1;
+                    p->left = 0;
+                    break;
+                }
+            p->parked_peer = -1;
+        }
         p->c = NULL;
         p->next = NULL;
         /* Still awaited by a peer FIFO: freed when its last part arrives. */
@@ -389,11 +469,11 @@ static int send_request(unsigned owner, struct pending *p, unsigned part, unsign
     return 0;
 }
 
-static void send_reply(struct peer *pe, uint64_t id, const char *bytes, size_t n)
+static void send_msg(struct peer *pe, uint32_t kind, uint64_t id, const char *bytes, size_t n)
 {
     struct mw w;
 
-    if (mw_begin(&w, pe, MSG_REP, 8 + n) != 0) {
+    if (mw_begin(&w, pe, kind, 8 + n) != 0) {
         /* The requester will see a gap in its FIFO and drop that client. */
         log_warning("out of memory queueing a reply to worker %u", (unsigned)(pe - peers));
         return;
@@ -402,9 +482,31 @@ static void send_reply(struct peer *pe, uint64_t id, const char *bytes, size_t n
     mw_put(&w, bytes, n);
 }
 
+static void send_reply(struct peer *pe, uint64_t id, const char *bytes, size_t n)
+{
+    send_msg(pe, MSG_REP, id, bytes, n);
+}
+
+void cross_send_late(unsigned peer, uint64_t id, const char *bytes, size_t len)
+{
+    send_msg(&peers[peer], MSG_LATE, id, bytes, len);
+}
+
+static void send_cancel(unsigned peer, uint64_t id)
+{
+    send_msg(&peers[peer], MSG_CANCEL, id, NULL, 0);
+}
+
 void cross_forward(struct cmd_ctx *x, unsigned owner)
 {
     struct pending *p = cross_pending(x->c, x->c->proto, 1, NULL);
+
+    /* A blocking command may wait at its owner: read nothing more from
+     * this client until its reply is here, as Redis does. */
+    if (p && (x->cmd->flags & CMD_BLOCKING)) {
+        p->blocking = 1;
+        x->c->flags |= CLIENT_BLOCKED;
+    }
 
     if (p == NULL || send_request(owner, p, 0, x->db, x->c->proto, x->argc, x->argv) != 0) {
         if (p) {
@@ -518,10 +620,17 @@ static void handle_request(unsigned from, const char *msg, size_t len, uint64_t 
     x.out.proto = (int)h.proto;
     x.ring_peer = (int)from;
     x.ring_pos = end;
+    x.ring_id = h.id;
     if (x.cmd == NULL || h.db >= W.arena->hdr->dbcount)
         reply_error(&x, "ERR unknown command on the owning shard");
     else
         cmd_run(&x);
+    if (x.deferred) {
+        /* Blocked here: keep the FIFO moving, the reply follows later. */
+        send_msg(pe, MSG_REP | MSG_DEFER, h.id, NULL, 0);
+        W.st.served_remote++;
+        return;
+    }
     if (scratch.failed) {
         scratch.len = 0;
         scratch.failed = 0;
@@ -554,7 +663,26 @@ static void fail_outreq(struct outreq *r)
         pending_put(p);
 }
 
-static void handle_reply(unsigned from, const char *msg, size_t len)
+static void handle_late(unsigned from, const char *msg, size_t len)
+{
+    struct peer *pe = &peers[from];
+    uint64_t id;
+    size_t i;
+
+    BUG_ON(len < 8);
+    memcpy(&id, msg, 8);
+    for (i = 0; i < pe->nparked; i++)
+        if (pe->parked[i].id == id) {
+            struct outreq r = pe->parked[i];
+            unpark(pe, i);
+            r.p->parked_peer = -1;
+            deliver(r.p, r.part, msg + 8, len - 8);
+            return;
+        }
+    /* Its client went away meanwhile: nothing to deliver. */
+}
+
+static void handle_reply(unsigned from, const char *msg, size_t len, int deferred)
 {
     struct peer *pe = &peers[from];
     uint64_t id;
@@ -576,8 +704,27 @@ static void handle_reply(unsigned from, const char *msg, size_t len)
         pe->qhead = (pe->qhead + 1) % pe->qcap;
         pe->qlen--;
         if (r.p->c == NULL) {
+            if (deferred)
+                send_cancel(from, id);
             if (--r.p->left == 0 && !r.p->issuing)
                 pending_put(r.p);
+            return;
+        }
+        if (deferred) {
+            if (pe->nparked == pe->capparked) {
+                size_t cap = pe->capparked ? pe->capparked * 2 : 16;
+                struct outreq *n = realloc(pe->parked, cap * sizeof(*n));
+                if (n == NULL) {
+                    send_cancel(from, id);
+                    fail_outreq(&r);
+                    return;
+                }
+                pe->parked = n;
+                pe->capparked = cap;
+            }
+            pe->parked[pe->nparked++] = r;
+            r.p->parked_peer = (int)from;
+            r.p->parked_id = id;
             return;
         }
         deliver(r.p, r.part, msg + 8, len - 8);
@@ -640,10 +787,18 @@ unsigned cross_poll(void)
                 msg = data;
                 mlen = len;
             }
-            if (MSG_KIND(tag) == MSG_REQ)
+            if (MSG_KIND(tag) == MSG_REQ) {
                 handle_request(from, msg, mlen, ring_record_end(pe->in));
-            else if (MSG_KIND(tag) == MSG_REP)
-                handle_reply(from, msg, mlen);
+            } else if (MSG_KIND(tag) == MSG_REP) {
+                handle_reply(from, msg, mlen, (tag & MSG_DEFER) != 0);
+            } else if (MSG_KIND(tag) == MSG_LATE) {
+                handle_late(from, msg, mlen);
+            } else if (MSG_KIND(tag) == MSG_CANCEL) {
+                uint64_t id;
+                BUG_ON(mlen < 8);
+                memcpy(&id, msg, 8);
+                block_cancel_remote(from, id);
+            }
             if (pe->assembling) {
                 pe->assembling = 0;
                 pe->assembly.len = 0;
@@ -717,6 +872,14 @@ void cross_check_peers(void)
             pe->qhead = (pe->qhead + 1) % pe->qcap;
             pe->qlen--;
         }
+        while (pe->nparked > 0) {
+            struct outreq r = pe->parked[pe->nparked - 1];
+            pe->nparked--;
+            r.p->parked_peer = -1;
+            fail_outreq(&r);
+        }
+        /* Our waiters for its requests died with it too. */
+        block_peer_restarted(p);
         pe->stale_below = pe->next_id;
         /* Keep only a message already half in the ring: the rest was for
          * requests given up on, or replies its successor cannot match. */

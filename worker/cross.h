@@ -50,6 +50,10 @@ struct pending {
     int proto;
     int ready;                   /* complete: part1.reply holds the reply */
     int issuing;                 /* parts are still being sent */
+    int rearmed;                 /* the merge started another phase */
+    int blocking;                /* a blocking command: the client waits on it */
+    int parked_peer;             /* >= 0: its request is blocked at that peer */
+    uint64_t parked_id;
 };
 
 /* Sets up the rings for this worker (after a restart: resume, skip what the
@@ -74,6 +78,19 @@ void cross_run_local_part(struct pending *p, unsigned i, unsigned db, int argc,
 
 /* Declares all parts issued: completes now if none is remote. */
 void cross_pending_issued(struct pending *p);
+
+/*
+ * From a merge function: start another phase instead of completing (a
+ * command that needs one shard's answer before asking another, like
+ * MSETNX or a cross-shard LMOVE).  The pending keeps its place in the
+ * output; its parts are replaced by nparts new ones to be sent with
+ * cross_send_part(), and `merge` runs when they are all in.  Do not call
+ * cross_pending_issued() from the merge: completion handles it.
+ */
+void cross_rearm(struct pending *p, unsigned nparts, merge_fn *merge);
+
+/* Owner side of a blocked request (blocking.c): its real reply, later. */
+void cross_send_late(unsigned peer, uint64_t id, const char *bytes, size_t len);
 
 /* Sends argv (db) to every shard, this one included, as one pending. */
 struct pending *cross_broadcast(struct client *c, int proto, unsigned db, merge_fn *merge,

@@ -111,6 +111,7 @@ extern struct worker W;
 #define CLIENT_QUEUED_WRITE      4u   /* on W.to_write */
 #define CLIENT_WRITE_EVENT       8u   /* waiting for the socket to drain */
 #define CLIENT_IN_LOOP          16u   /* inside its read handler */
+#define CLIENT_BLOCKED          32u   /* a blocking command waits: no more input */
 
 struct client {
     uint64_t id;
@@ -158,6 +159,11 @@ struct cmd_ctx {
     int dirty;                     /* the command changed the keyspace */
     int ring_peer;                 /* forwarded by this worker, or -1 */
     uint64_t ring_pos;             /* end of the request in its ring */
+    uint64_t ring_id;              /* the request's id (blocking.c) */
+    int deferred;                  /* blocked: the reply comes later (blocking.h) */
+    int retry;                     /* a blocked command re-run: never block again */
+    const char *ready_key;         /* on retry: the key that may have data */
+    size_t ready_klen;
 };
 
 #define ARG_EQ(x, i, lit) util_strcaseeq((x)->argv[i].ptr, (x)->argv[i].len, (lit))

@@ -14,6 +14,7 @@
  * arena cleanly.  The data stays in the arena for the next start.
  */
 #include "worker.h"
+#include "blocking.h"
 #include "client.h"
 #include "cross.h"
 #include "log.h"
@@ -294,6 +295,7 @@ int worker_main(const struct worker_args *a)
         if (W.nworkers > 1)
             cross_check_peers();
         polled = cross_poll();
+        block_serve_ready();
         clients_flush();
         cross_flush();
         if (ks_gc_pending(W.arena))
