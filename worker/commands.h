@@ -24,6 +24,7 @@
 #define C_ CMD_CONN
 #define N_ CMD_NOKEYROUTE
 #define I_ CMD_INTERNAL
+#define B_ CMD_BLOCKING
 
 #define COMMAND_TABLE(X)                                                                        \
     /* connection */                                                                            \
@@ -153,6 +154,164 @@
       "Renames a key and overwrites the destination.", "O(1)")                                  \
     X("renamenx", renamenxCommand, 3, W_ | F_ | N_, 1, 2, 1, "generic", "1.0.0",                 \
       "Renames a key only when the target key name doesn't exist.", "O(1)")                     \
+    /* lists */                                                                                 \
+    X("lpush", lpushCommand, -3, W_ | M_ | F_, 1, 1, 1, "list", "1.0.0",                         \
+      "Prepends one or more elements to a list. Creates the key if it doesn't exist.", "O(1)")  \
+    X("rpush", rpushCommand, -3, W_ | M_ | F_, 1, 1, 1, "list", "1.0.0",                         \
+      "Appends one or more elements to a list. Creates the key if it doesn't exist.", "O(1)")   \
+    X("lpushx", lpushxCommand, -3, W_ | M_ | F_, 1, 1, 1, "list", "2.2.0",                       \
+      "Prepends one or more elements to a list only when the list exists.", "O(1)")            \
+    X("rpushx", rpushxCommand, -3, W_ | M_ | F_, 1, 1, 1, "list", "2.2.0",                       \
+      "Appends an element to a list only when the list exists.", "O(1)")                       \
+    X("lpop", lpopCommand, -2, W_ | F_, 1, 1, 1, "list", "1.0.0",                                \
+      "Returns the first elements in a list after removing it.", "O(N)")                       \
+    X("rpop", rpopCommand, -2, W_ | F_, 1, 1, 1, "list", "1.0.0",                                \
+      "Returns and removes the last elements of a list.", "O(N)")                              \
+    X("llen", llenCommand, 2, R_ | F_, 1, 1, 1, "list", "1.0.0",                                 \
+      "Returns the length of a list.", "O(1)")                                                  \
+    X("lrange", lrangeCommand, 4, R_, 1, 1, 1, "list", "1.0.0",                                  \
+      "Returns a range of elements from a list.", "O(S+N)")                                     \
+    X("lindex", lindexCommand, 3, R_, 1, 1, 1, "list", "1.0.0",                                  \
+      "Returns an element from a list by its index.", "O(N)")                                   \
+    X("lset", lsetCommand, 4, W_ | M_, 1, 1, 1, "list", "1.0.0",                                 \
+      "Sets the value of an element in a list by its index.", "O(N)")                          \
+    X("linsert", linsertCommand, 5, W_ | M_, 1, 1, 1, "list", "2.2.0",                           \
+      "Inserts an element before or after another element in a list.", "O(N)")                \
+    X("lrem", lremCommand, 4, W_, 1, 1, 1, "list", "1.0.0",                                      \
+      "Removes elements from a list.", "O(N+M)")                                                \
+    X("ltrim", ltrimCommand, 4, W_, 1, 1, 1, "list", "1.0.0",                                    \
+      "Removes elements from both ends a list. Deletes the list if all elements were trimmed.", "O(N)") \
+    X("lpos", lposCommand, -3, R_, 1, 1, 1, "list", "6.0.6",                                     \
+      "Returns the index of matching elements in a list.", "O(N)")                              \
+    X("lmove", lmoveCommand, 5, W_ | M_ | N_, 1, 2, 1, "list", "6.2.0",                          \
+      "Returns an element after popping it from one list and pushing it to another.", "O(1)")   \
+    X("rpoplpush", rpoplpushCommand, 3, W_ | M_ | N_, 1, 2, 1, "list", "1.2.0",                  \
+      "Returns the last element of a list after removing and pushing it to another list.", "O(1)") \
+    X("blpop", blpopCommand, -3, W_ | B_, 1, -2, 1, "list", "2.0.0",                             \
+      "Removes and returns the first element in a list. Blocks until an element is available otherwise.", "O(N)") \
+    X("brpop", brpopCommand, -3, W_ | B_, 1, -2, 1, "list", "2.0.0",                             \
+      "Removes and returns the last element in a list. Blocks until an element is available otherwise.", "O(N)") \
+    X("blmove", blmoveCommand, 6, W_ | M_ | B_ | N_, 1, 2, 1, "list", "6.2.0",                    \
+      "Pops an element from a list, pushes it to another list and returns it. Blocks until an element is available otherwise.", "O(1)") \
+    X("brpoplpush", brpoplpushCommand, 4, W_ | M_ | B_ | N_, 1, 2, 1, "list", "2.2.0",            \
+      "Pops an element from a list, pushes it to another list and returns it. Block until an element is available otherwise.", "O(1)") \
+    /* hashes */                                                                                \
+    X("hset", hsetCommand, -4, W_ | M_ | F_, 1, 1, 1, "hash", "2.0.0",                           \
+      "Creates or modifies the value of a field in a hash.", "O(1) for each field/value pair added") \
+    X("hsetnx", hsetnxCommand, 4, W_ | M_ | F_, 1, 1, 1, "hash", "2.0.0",                        \
+      "Sets the value of a field in a hash only when the field doesn't exist.", "O(1)")        \
+    X("hget", hgetCommand, 3, R_ | F_, 1, 1, 1, "hash", "2.0.0",                                 \
+      "Returns the value of a field in a hash.", "O(1)")                                        \
+    X("hmget", hmgetCommand, -3, R_ | F_, 1, 1, 1, "hash", "2.0.0",                              \
+      "Returns the values of all fields in a hash.", "O(N) where N is the number of fields being requested.") \
+    X("hmset", hmsetCommand, -4, W_ | M_ | F_, 1, 1, 1, "hash", "2.0.0",                         \
+      "Sets the values of multiple fields.", "O(N) where N is the number of fields being set.") \
+    X("hdel", hdelCommand, -3, W_ | F_, 1, 1, 1, "hash", "2.0.0",                                \
+      "Deletes one or more fields and their values from a hash.", "O(N) where N is the number of fields to be removed.") \
+    X("hexists", hexistsCommand, 3, R_ | F_, 1, 1, 1, "hash", "2.0.0",                           \
+      "Determines whether a field exists in a hash.", "O(1)")                                   \
+    X("hlen", hlenCommand, 2, R_ | F_, 1, 1, 1, "hash", "2.0.0",                                 \
+      "Returns the number of fields in a hash.", "O(1)")                                        \
+    X("hstrlen", hstrlenCommand, 3, R_ | F_, 1, 1, 1, "hash", "3.2.0",                           \
+      "Returns the length of the value of a field.", "O(1)")                                    \
+    X("hincrby", hincrbyCommand, 4, W_ | M_ | F_, 1, 1, 1, "hash", "2.0.0",                      \
+      "Increments the integer value of a field in a hash by a number.", "O(1)")                \
+    X("hincrbyfloat", hincrbyfloatCommand, 4, W_ | M_ | F_, 1, 1, 1, "hash", "2.6.0",            \
+      "Increments the floating point value of a field by a number.", "O(1)")                   \
+    X("hkeys", hkeysCommand, 2, R_, 1, 1, 1, "hash", "2.0.0",                                    \
+      "Returns all fields in a hash.", "O(N) where N is the size of the hash.")                 \
+    X("hvals", hvalsCommand, 2, R_, 1, 1, 1, "hash", "2.0.0",                                    \
+      "Returns all values in a hash.", "O(N) where N is the size of the hash.")                 \
+    X("hgetall", hgetallCommand, 2, R_, 1, 1, 1, "hash", "2.0.0",                                \
+      "Returns all fields and values in a hash.", "O(N) where N is the size of the hash.")      \
+    X("hscan", hscanCommand, -3, R_, 1, 1, 1, "hash", "2.8.0",                                   \
+      "Iterates over fields and values of a hash.", "O(1) for every call. O(N) for a complete iteration.") \
+    X("hrandfield", hrandfieldCommand, -2, R_, 1, 1, 1, "hash", "6.2.0",                         \
+      "Returns one or more random fields from a hash.", "O(N) where N is the number of fields returned") \
+    /* sets */                                                                                  \
+    X("sadd", saddCommand, -3, W_ | M_ | F_, 1, 1, 1, "set", "1.0.0",                            \
+      "Adds one or more members to a set. Creates the key if it doesn't exist.", "O(1) for each element added") \
+    X("srem", sremCommand, -3, W_ | F_, 1, 1, 1, "set", "1.0.0",                                 \
+      "Removes one or more members from a set. Deletes the set if the last member was removed.", "O(N) where N is the number of members to be removed.") \
+    X("smembers", smembersCommand, 2, R_, 1, 1, 1, "set", "1.0.0",                               \
+      "Returns all members of a set.", "O(N) where N is the set cardinality.")                  \
+    X("sismember", sismemberCommand, 3, R_ | F_, 1, 1, 1, "set", "1.0.0",                        \
+      "Determines whether a member belongs to a set.", "O(1)")                                  \
+    X("smismember", smismemberCommand, -3, R_ | F_, 1, 1, 1, "set", "6.2.0",                     \
+      "Determines whether multiple members belong to a set.", "O(N) where N is the number of elements being checked for membership") \
+    X("scard", scardCommand, 2, R_ | F_, 1, 1, 1, "set", "1.0.0",                                \
+      "Returns the number of members in a set.", "O(1)")                                        \
+    X("spop", spopCommand, -2, W_ | F_, 1, 1, 1, "set", "1.0.0",                                 \
+      "Returns one or more random members from a set after removing them. Deletes the set if the last member was popped.", "Without the count argument O(1), otherwise O(N) where N is the value of the passed count.") \
+    X("srandmember", srandmemberCommand, -2, R_, 1, 1, 1, "set", "1.0.0",                        \
+      "Get one or multiple random members from a set", "Without the count argument O(1), otherwise O(N) where N is the absolute value of the passed count.") \
+    X("smove", smoveCommand, 4, W_ | F_ | N_, 1, 2, 1, "set", "1.0.0",                           \
+      "Moves a member from one set to another.", "O(1)")                                        \
+    X("sinter", sinterCommand, -2, R_ | N_, 1, -1, 1, "set", "1.0.0",                            \
+      "Returns the intersect of multiple sets.", "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.") \
+    X("sintercard", sintercardCommand, -3, R_ | N_, 2, -1, 1, "set", "7.0.0",                    \
+      "Returns the number of members of the intersect of multiple sets.", "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.") \
+    X("sinterstore", sinterstoreCommand, -3, W_ | M_ | N_, 1, -1, 1, "set", "1.0.0",             \
+      "Stores the intersect of multiple sets in a key.", "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.") \
+    X("sunion", sunionCommand, -2, R_ | N_, 1, -1, 1, "set", "1.0.0",                            \
+      "Returns the union of multiple sets.", "O(N) where N is the total number of elements in all given sets.") \
+    X("sunionstore", sunionstoreCommand, -3, W_ | M_ | N_, 1, -1, 1, "set", "1.0.0",             \
+      "Stores the union of multiple sets in a key.", "O(N) where N is the total number of elements in all given sets.") \
+    X("sdiff", sdiffCommand, -2, R_ | N_, 1, -1, 1, "set", "1.0.0",                              \
+      "Returns the difference of multiple sets.", "O(N) where N is the total number of elements in all given sets.") \
+    X("sdiffstore", sdiffstoreCommand, -3, W_ | M_ | N_, 1, -1, 1, "set", "1.0.0",               \
+      "Stores the difference of multiple sets in a key.", "O(N) where N is the total number of elements in all given sets.") \
+    X("sscan", sscanCommand, -3, R_, 1, 1, 1, "set", "2.8.0",                                    \
+      "Iterates over members of a set.", "O(1) for every call. O(N) for a complete iteration.") \
+    /* sorted sets */                                                                           \
+    X("zadd", zaddCommand, -4, W_ | M_ | F_, 1, 1, 1, "sorted-set", "1.2.0",                     \
+      "Adds one or more members to a sorted set, or updates their scores. Creates the key if it doesn't exist.", "O(log(N)) for each item added, where N is the number of elements in the sorted set.") \
+    X("zrem", zremCommand, -3, W_ | F_, 1, 1, 1, "sorted-set", "1.2.0",                          \
+      "Removes one or more members from a sorted set. Deletes the sorted set if all members were removed.", "O(M*log(N)) with N being the number of elements in the sorted set and M the number of elements to be removed.") \
+    X("zcard", zcardCommand, 2, R_ | F_, 1, 1, 1, "sorted-set", "1.2.0",                         \
+      "Returns the number of members in a sorted set.", "O(1)")                                 \
+    X("zscore", zscoreCommand, 3, R_ | F_, 1, 1, 1, "sorted-set", "1.2.0",                       \
+      "Returns the score of a member in a sorted set.", "O(1)")                                 \
+    X("zmscore", zmscoreCommand, -3, R_ | F_, 1, 1, 1, "sorted-set", "6.2.0",                    \
+      "Returns the score of one or more members in a sorted set.", "O(N) where N is the number of members being requested.") \
+    X("zincrby", zincrbyCommand, 4, W_ | M_ | F_, 1, 1, 1, "sorted-set", "1.2.0",                \
+      "Increments the score of a member in a sorted set.", "O(log(N)) where N is the number of elements in the sorted set.") \
+    X("zrank", zrankCommand, 3, R_ | F_, 1, 1, 1, "sorted-set", "2.0.0",                         \
+      "Returns the index of a member in a sorted set ordered by ascending scores.", "O(log(N))") \
+    X("zrevrank", zrevrankCommand, 3, R_ | F_, 1, 1, 1, "sorted-set", "2.0.0",                   \
+      "Returns the index of a member in a sorted set ordered by descending scores.", "O(log(N))") \
+    X("zcount", zcountCommand, 4, R_ | F_, 1, 1, 1, "sorted-set", "2.0.0",                       \
+      "Returns the count of members in a sorted set that have scores within a range.", "O(log(N)) with N being the number of elements in the sorted set.") \
+    X("zlexcount", zlexcountCommand, 4, R_ | F_, 1, 1, 1, "sorted-set", "2.8.9",                 \
+      "Returns the number of members in a sorted set within a lexicographical range.", "O(log(N)) with N being the number of elements in the sorted set.") \
+    X("zrange", zrangeCommand, -4, R_, 1, 1, 1, "sorted-set", "1.2.0",                           \
+      "Returns members in a sorted set within a range of indexes.", "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements returned.") \
+    X("zrangebyscore", zrangebyscoreCommand, -4, R_, 1, 1, 1, "sorted-set", "1.0.5",             \
+      "Returns members in a sorted set within a range of scores.", "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned.") \
+    X("zrevrangebyscore", zrevrangebyscoreCommand, -4, R_, 1, 1, 1, "sorted-set", "2.2.0",       \
+      "Returns members in a sorted set within a range of scores in reverse order.", "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned.") \
+    X("zrangebylex", zrangebylexCommand, -4, R_, 1, 1, 1, "sorted-set", "2.8.9",                 \
+      "Returns members in a sorted set within a lexicographical range.", "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned.") \
+    X("zrevrangebylex", zrevrangebylexCommand, -4, R_, 1, 1, 1, "sorted-set", "2.8.9",           \
+      "Returns members in a sorted set within a lexicographical range in reverse order.", "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned.") \
+    X("zrevrange", zrevrangeCommand, -4, R_, 1, 1, 1, "sorted-set", "1.2.0",                     \
+      "Returns members in a sorted set within a range of indexes in reverse order.", "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements returned.") \
+    X("zpopmin", zpopminCommand, -2, W_ | F_, 1, 1, 1, "sorted-set", "5.0.0",                    \
+      "Returns the lowest-scoring members from a sorted set after removing them. Deletes the sorted set if the last member was popped.", "O(log(N)*M) with N being the number of elements in the sorted set, and M being the number of elements popped.") \
+    X("zpopmax", zpopmaxCommand, -2, W_ | F_, 1, 1, 1, "sorted-set", "5.0.0",                    \
+      "Returns the highest-scoring members from a sorted set after removing them. Deletes the sorted set if the last member was popped.", "O(log(N)*M) with N being the number of elements in the sorted set, and M being the number of elements popped.") \
+    X("zrangestore", zrangestoreCommand, -5, W_ | M_ | N_, 1, 2, 1, "sorted-set", "6.2.0",       \
+      "Stores a range of members from sorted set in a key.", "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements stored into the destination key.") \
+    X("zremrangebyrank", zremrangebyrankCommand, 4, W_, 1, 1, 1, "sorted-set", "2.0.0",          \
+      "Removes members in a sorted set within a range of indexes. Deletes the sorted set if all members were removed.", "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements removed by the operation.") \
+    X("zremrangebyscore", zremrangebyscoreCommand, 4, W_, 1, 1, 1, "sorted-set", "1.2.0",        \
+      "Removes members in a sorted set within a range of scores. Deletes the sorted set if all members were removed.", "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements removed by the operation.") \
+    X("zremrangebylex", zremrangebylexCommand, 4, W_, 1, 1, 1, "sorted-set", "2.8.9",            \
+      "Removes members in a sorted set within a lexicographical range. Deletes the sorted set if all members were removed.", "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements removed by the operation.") \
+    X("zscan", zscanCommand, -3, R_, 1, 1, 1, "sorted-set", "2.8.0",                             \
+      "Iterates over members and scores of a sorted set.", "O(1) for every call. O(N) for a complete iteration.") \
+    X("zrandmember", zrandmemberCommand, -2, R_, 1, 1, 1, "sorted-set", "6.2.0",                 \
+      "Returns one or more random members from a sorted set.", "O(N) where N is the number of members returned") \
     /* internal: between workers (the request carries the db) */                              \
     X("@dbsize", idbsizeCommand, 1, R_ | I_, 0, 0, 0, "internal", "", "", "")                    \
     X("@flushdb", iflushdbCommand, -1, W_ | I_, 0, 0, 0, "internal", "", "", "")                 \
@@ -163,7 +322,9 @@
     X("@take", itakeCommand, 2, W_ | I_, 1, 1, 1, "internal", "", "", "")                        \
     X("@put", iputCommand, -4, W_ | M_ | I_, 1, 1, 1, "internal", "", "", "")                    \
     X("@debug", idebugCommand, -2, I_, 0, 0, 0, "internal", "", "", "")                          \
-    X("@client", iclientCommand, -3, I_, 0, 0, 0, "internal", "", "", "")
+    X("@client", iclientCommand, -3, I_, 0, 0, 0, "internal", "", "", "")                      \
+    X("@sstore", isstoreCommand, -2, W_ | M_ | I_, 1, 1, 1, "internal", "", "", "")              \
+    X("@zstore", izstoreCommand, -2, W_ | M_ | I_, 1, 1, 1, "internal", "", "", "")
 
 /* Every handler's prototype. */
 #define COMMAND_PROTO(name, proc, ...) cmd_proc proc;
