@@ -22,6 +22,43 @@ static uint32_t max_entries(unsigned type)
     return IS_HASH(type) ? ks_limits.hash_entries : ks_limits.set_entries;
 }
 
+/* Does s look like an integer Redis would keep in an intset? */
+static int is_int(const uint8_t *s, size_t len)
+{
+    size_t i = 0;
+
+    if (len == 0 || len > 20)
+        return 0;
+    if (s[0] == '-')
+        i = 1;
+    if (i == len || (s[i] == '0' && len > i + 1))
+        return 0;
+    for (; i < len; i++)
+        if (s[i] < '0' || s[i] > '9')
+            return 0;
+    return !(len == 2 && s[0] == '-' && s[1] == '0');
+}
+
+/* The entry limit for a compact set that would hold m too: sets of
+ * integers only get set-max-intset-entries, as Redis's intsets do. */
+static uint32_t set_limit(const struct ks_ref *r, const void *m, size_t mlen)
+{
+    uint32_t lim = ks_limits.set_entries;
+    struct pack_it it;
+    const uint8_t *s;
+    size_t len;
+
+    if (ks_limits.set_int_entries <= lim || !is_int(m, mlen))
+        return lim;
+    if (r->off) {
+        pack_iter((const uint8_t *)r->e.val, &it);
+        while (pack_next(&it, &s, &len))
+            if (!is_int(s, len))
+                return lim;
+    }
+    return ks_limits.set_int_entries;
+}
+
 static uint32_t max_value(unsigned type)
 {
     return IS_HASH(type) ? ks_limits.hash_value : ks_limits.set_value;
@@ -427,7 +464,8 @@ int hset_put(struct shm_arena *a, struct ks_ref *r, unsigned type, const void *m
         }
     }
     *added = 1;
-    if (big || (r->off ? hset_len(a, r) : 0) + 1 > max_entries(type))
+    if (big || (r->off ? hset_len(a, r) : 0) + 1 >
+                   (IS_HASH(type) ? max_entries(type) : set_limit(r, m, mlen)))
         return to_full(a, r, type, m, mlen, v, vlen);
     return compact_edit(a, r, type, r->off ? pack_count((const uint8_t *)r->e.val) : 0, 0, ins,
                         stride(type));

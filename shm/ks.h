@@ -152,6 +152,7 @@ extern const struct ks_type_ops *const ks_types[KS_T_MAX + 1];
 struct ks_limits {
     uint32_t hash_entries, hash_value;
     uint32_t set_entries, set_value;
+    uint32_t set_int_entries;   /* sets of integers only (set-max-intset-entries) */
     uint32_t zset_entries, zset_value;
     int32_t list_size;      /* list-max-listpack-size: < 0 bytes class, > 0 entries */
 };

@@ -34,9 +34,22 @@ struct desc {
 static const struct desc descs[] = { CONFIG_TABLE(CONFIG_DESC) };
 #define NDESCS (sizeof(descs) / sizeof(descs[0]))
 
+/* Older names Redis still accepts (and its test suite still uses). */
+static const struct { const char *alias, *name; } aliases[] = {
+    { "hash-max-ziplist-entries", "hash-max-listpack-entries" },
+    { "hash-max-ziplist-value", "hash-max-listpack-value" },
+    { "zset-max-ziplist-entries", "zset-max-listpack-entries" },
+    { "zset-max-ziplist-value", "zset-max-listpack-value" },
+    { "list-max-ziplist-size", "list-max-listpack-size" },
+};
+#define NALIASES (sizeof(aliases) / sizeof(aliases[0]))
+
 static const struct desc *find(const char *name)
 {
     size_t i;
+    for (i = 0; i < NALIASES; i++)
+        if (strcasecmp(aliases[i].alias, name) == 0)
+            name = aliases[i].name;
     for (i = 0; i < NDESCS; i++)
         if (strcasecmp(descs[i].name, name) == 0)
             return &descs[i];
@@ -258,6 +271,13 @@ void config_each(const char *pattern,
             continue;
         format_value(&descs[i], buf, sizeof(buf));
         fn(descs[i].name, buf, ctx);
+    }
+    for (i = 0; i < NALIASES; i++) {
+        if (!util_glob_match(pattern, strlen(pattern), aliases[i].alias,
+                             strlen(aliases[i].alias), 1))
+            continue;
+        format_value(find(aliases[i].name), buf, sizeof(buf));
+        fn(aliases[i].alias, buf, ctx);
     }
 }
 

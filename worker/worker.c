@@ -117,6 +117,19 @@ static int setup_cron(void)
     return event_add(W.cron_ev, &tv);
 }
 
+/* The compact-encoding limits the arena code reads. */
+static void apply_limits(void)
+{
+    ks_limits.hash_entries = (uint32_t)config.hash_max_listpack_entries;
+    ks_limits.hash_value = (uint32_t)config.hash_max_listpack_value;
+    ks_limits.set_entries = (uint32_t)config.set_max_listpack_entries;
+    ks_limits.set_value = (uint32_t)config.set_max_listpack_value;
+    ks_limits.set_int_entries = (uint32_t)config.set_max_intset_entries;
+    ks_limits.zset_entries = (uint32_t)config.zset_max_listpack_entries;
+    ks_limits.zset_value = (uint32_t)config.zset_max_listpack_value;
+    ks_limits.list_size = (int32_t)config.list_max_listpack_size;
+}
+
 /* Applies settings another worker changed (CONFIG SET). */
 static void apply_config(void)
 {
@@ -124,6 +137,7 @@ static void apply_config(void)
 
     if (!config_shared_sync(cshared))
         return;
+    apply_limits();
     log_set_level((enum log_level)config.loglevel);
     if (config.hz != hz_seen) {
         hz_seen = config.hz;
@@ -229,6 +243,7 @@ int worker_main(const struct worker_args *a)
     W.rnd = (uint64_t)util_ustime() ^ ((uint64_t)getpid() << 32);
     cshared = a->cshared;
     config_shared_sync(cshared);
+    apply_limits();
     snprintf(role, sizeof(role), "W%u", a->id);
     log_set_role(role);
     log_set_level((enum log_level)config.loglevel);

@@ -255,7 +255,7 @@ static void test_random_and_scan(void **state)
         const char *key = enc ? "big" : "small";
         n = enc ? 300 : 50;
         for (i = 0; i < n; i++) {
-            snprintf(m, sizeof(m), "%d", i);
+            snprintf(m, sizeof(m), "m%d", i);
             put(a, KS_T_SET, key, m, NULL, 1);
         }
         {
@@ -269,14 +269,40 @@ static void test_random_and_scan(void **state)
                 char buf[32];
                 rnd = rnd * 6364136223846793005ull + 1442695040888963407ull;
                 hset_random(a, &r, rnd >> 11, &rm, &rml, &rv, &rvl);
-                memcpy(buf, rm, rml);
-                buf[rml] = '\0';
+                memcpy(buf, rm + 1, rml - 1);
+                buf[rml - 1] = '\0';
                 counts[atoi(buf)]++;
             }
             for (i = 0; i < n; i++)
                 assert_true(counts[i] > 30 && counts[i] < 250);
         }
     }
+    shmtest_check(a);
+}
+
+/* Sets of integers only stay compact up to set-max-intset-entries. */
+static void test_int_sets(void **state)
+{
+    struct fixture *f = *state;
+    struct shm_arena *a = f->a;
+    char m[32];
+    int i;
+
+    for (i = 0; i < 500; i++) {
+        snprintf(m, sizeof(m), "%d", i * 7 - 100);
+        put(a, KS_T_SET, "ints", m, NULL, 1);
+    }
+    assert_int_equal(ref(a, "ints").e.enc, 0);
+    put(a, KS_T_SET, "ints", "not-a-number", NULL, 1);
+    assert_int_equal(ref(a, "ints").e.enc, 1);
+    /* "007" and "-0" are not integers in Redis's sense. */
+    for (i = 0; i < 200; i++) {
+        snprintf(m, sizeof(m), "%d", i);
+        put(a, KS_T_SET, "ints2", m, NULL, 1);
+    }
+    assert_int_equal(ref(a, "ints2").e.enc, 0);
+    put(a, KS_T_SET, "ints2", "007", NULL, 1);
+    assert_int_equal(ref(a, "ints2").e.enc, 1);
     shmtest_check(a);
 }
 
@@ -452,6 +478,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_update_in_place_and_moves, setup, teardown),
         cmocka_unit_test_setup_teardown(test_random_and_scan, setup, teardown),
         cmocka_unit_test_setup_teardown(test_scan, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_int_sets, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lazy_free, setup, teardown),
         cmocka_unit_test_setup_teardown(test_crash_every_path, setup, teardown),
     };
