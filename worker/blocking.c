@@ -319,7 +319,7 @@ void block_serve_ready(void)
     }
     /* Commands the unblocked clients sent meanwhile. */
     for (i = 0; i < nresume; i++)
-        if (!(resume[i]->flags & (CLIENT_BLOCKED | CLIENT_CLOSE_ASAP)) &&
+        if (!(resume[i]->flags & (CLIENT_BLOCKED | CLIENT_PAUSED | CLIENT_CLOSE_ASAP)) &&
             resume[i]->ipos < resume[i]->ilen)
             client_process_input(resume[i]);
 }

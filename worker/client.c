@@ -260,7 +260,8 @@ void client_process_input(struct client *c)
 {
     c->flags |= CLIENT_IN_LOOP;
     while (c->ipos < c->ilen &&
-           !(c->flags & (CLIENT_CLOSE_ASAP | CLIENT_CLOSE_AFTER_REPLY | CLIENT_BLOCKED)) &&
+           !(c->flags & (CLIENT_CLOSE_ASAP | CLIENT_CLOSE_AFTER_REPLY | CLIENT_BLOCKED |
+                         CLIENT_PAUSED)) &&
            c->npend < CLIENT_MAX_PENDING) {
         size_t used = 0;
         int r = resp_parse(&c->parser, c->ibuf + c->ipos, c->ilen - c->ipos, &used);

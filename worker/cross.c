@@ -198,6 +198,8 @@ static void splice_ready(struct client *c)
         struct pending *p = c->pend_head;
         if (p->blocking)
             c->flags &= ~CLIENT_BLOCKED;
+        if (p->pauses)
+            c->flags &= ~CLIENT_PAUSED;
         out_insert(c, head_pos(c), p->part1.reply.data, p->part1.reply.len);
         c->pend_head = p->next;
         if (c->pend_head == NULL)
@@ -208,7 +210,7 @@ static void splice_ready(struct client *c)
     client_queue_write(c);
     /* A client paused on too many pendings can read on. */
     if (c->npend < CLIENT_MAX_PENDING / 2 && c->ipos < c->ilen &&
-        !(c->flags & (CLIENT_IN_LOOP | CLIENT_CLOSE_ASAP | CLIENT_BLOCKED)))
+        !(c->flags & (CLIENT_IN_LOOP | CLIENT_CLOSE_ASAP | CLIENT_BLOCKED | CLIENT_PAUSED)))
         client_process_input(c);
 }
 
@@ -218,7 +220,7 @@ static void complete(struct pending *p)
 {
     for (;;) {
         struct client *c = p->c;
-        if (c == NULL) {
+        if (c == NULL && !(p->finish && p->merge)) {
             pending_put(p);
             return;
         }
@@ -238,8 +240,16 @@ static void complete(struct pending *p)
                     return;       /* wait for the new phase's parts */
                 continue;         /* all of them ran here: merge again */
             }
-            rbuf_free(&p->part1.reply);
-            p->part1.reply = final;
+            if (p->rearm_failed) {
+                rbuf_free(&final);   /* part1.reply holds the error */
+            } else {
+                rbuf_free(&p->part1.reply);
+                p->part1.reply = final;
+            }
+            if (c == NULL) {         /* a finished command nobody waits for */
+                pending_put(p);
+                return;
+            }
         }
         p->ready = 1;
         if (c->pend_head == p)
@@ -262,6 +272,14 @@ static void free_parts(struct pending *p)
     p->parts = &p->part1;
 }
 
+void cross_pause_client(struct pending *p)
+{
+    p->pauses = 1;
+    p->finish = 1;
+    if (p->c)
+        p->c->flags |= CLIENT_PAUSED;
+}
+
 void cross_rearm(struct pending *p, unsigned nparts, merge_fn *merge)
 {
     unsigned i;
@@ -277,8 +295,8 @@ void cross_rearm(struct pending *p, unsigned nparts, merge_fn *merge)
             p->parts = &p->part1;
             p->nparts = 1;
             p->left = 0;
-            p->merge = NULL;
             p->rearmed = 0;
+            p->rearm_failed = 1;
             rbuf_append(&p->part1.reply, "-ERR out of memory\r\n", 21);
             return;
         }
@@ -295,7 +313,7 @@ static void deliver(struct pending *p, unsigned i, const char *bytes, size_t n)
     if (pp->done)
         return;
     pp->done = 1;
-    if (p->c != NULL)
+    if (p->c != NULL || p->finish)
         rbuf_append(&pp->reply, bytes, n);
     if (--p->left == 0 && !p->issuing)
         complete(p);
@@ -338,8 +356,9 @@ void cross_client_gone(struct client *c)
         }
         p->c = NULL;
         p->next = NULL;
-        /* Still awaited by a peer FIFO: freed when its last part arrives. */
-        if (p->left == 0 && !p->issuing)
+        /* Still awaited by a peer FIFO: freed (or, for a command that must
+         * finish, merged and continued) when its last part arrives. */
+        if (p->left == 0 && !p->issuing && !p->finish)
             pending_put(p);
     }
     c->pend_head = c->pend_tail = NULL;
@@ -546,6 +565,7 @@ void cross_run_local_part(struct pending *p, unsigned i, unsigned db, int argc,
 {
     struct cmd_ctx x;
     struct rbuf r;
+    int was;
 
     memset(&x, 0, sizeof(x));
     rbuf_init(&r);
@@ -557,7 +577,16 @@ void cross_run_local_part(struct pending *p, unsigned i, unsigned db, int argc,
     x.out.b = &r;
     x.out.proto = p->proto;
     x.ring_peer = -1;
+    /* Mutations do not nest: a coordinating write command runs inside the
+     * mutation cmd_run opened for it, but the part is a command of its own
+     * (its own failure handling).  Close the coordinator's mutation around
+     * it and open a fresh one after. */
+    was = W.arena->in_mut;
+    if (was)
+        shm_commit(W.arena);
     cmd_run(&x);
+    if (was)
+        shm_begin(W.arena);
     deliver(p, i, r.data, r.len);
     rbuf_free(&r);
 }
@@ -703,7 +732,7 @@ static void handle_reply(unsigned from, const char *msg, size_t len, int deferre
         struct outreq r = pe->q[pe->qhead];
         pe->qhead = (pe->qhead + 1) % pe->qcap;
         pe->qlen--;
-        if (r.p->c == NULL) {
+        if (r.p->c == NULL && !r.p->finish) {
             if (deferred)
                 send_cancel(from, id);
             if (--r.p->left == 0 && !r.p->issuing)

@@ -52,6 +52,9 @@ struct pending {
     int issuing;                 /* parts are still being sent */
     int rearmed;                 /* the merge started another phase */
     int blocking;                /* a blocking command: the client waits on it */
+    int pauses;                  /* the client reads nothing until it completes */
+    int finish;                  /* run the merges even if the client goes away */
+    int rearm_failed;            /* part1.reply holds the error to reply */
     int parked_peer;             /* >= 0: its request is blocked at that peer */
     uint64_t parked_id;
 };
@@ -88,6 +91,14 @@ void cross_pending_issued(struct pending *p);
  * cross_pending_issued() from the merge: completion handles it.
  */
 void cross_rearm(struct pending *p, unsigned nparts, merge_fn *merge);
+
+/*
+ * For a command that runs in phases (its merge calls cross_rearm): the
+ * client reads no further command until the reply is in, so nothing it sent
+ * later can overtake a later phase; and the phases run to the end even if
+ * the client disconnects (a command Redis received whole, it applies).
+ */
+void cross_pause_client(struct pending *p);
 
 /* Owner side of a blocked request (blocking.c): its real reply, later. */
 void cross_send_late(unsigned peer, uint64_t id, const char *bytes, size_t len);

@@ -112,6 +112,7 @@ extern struct worker W;
 #define CLIENT_WRITE_EVENT       8u   /* waiting for the socket to drain */
 #define CLIENT_IN_LOOP          16u   /* inside its read handler */
 #define CLIENT_BLOCKED          32u   /* a blocking command waits: no more input */
+#define CLIENT_PAUSED           64u   /* a multi-phase command runs: no more input */
 
 struct client {
     uint64_t id;
