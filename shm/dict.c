@@ -577,6 +577,43 @@ static uint64_t mix(uint64_t r)
  * instead of favouring elements alone in their bucket as picking a bucket
  * then an element would.  About two bucket reads per call at our loads.
  */
+struct exact_ctx {
+    dict_hash_fn hfn;
+    const void *hctx;
+    uint64_t mask, val;
+    dict_scan_fn fn;
+    void *ctx;
+};
+
+static void exact_one(const struct shm_arena *a, uint64_t elem, void *arg)
+{
+    struct exact_ctx *e = arg;
+
+    if ((e->hfn(a, elem, e->hctx) & e->mask) == e->val)
+        e->fn(a, elem, e->ctx);
+}
+
+uint64_t dict_scan_exact(const struct shm_arena *a, const struct shm_dict *d,
+                         uint64_t cursor, dict_hash_fn hfn, const void *hctx,
+                         dict_scan_fn fn, void *ctx)
+{
+    uint64_t half = 1ull << d->level, fine;
+    struct exact_ctx e;
+
+    if (d->nbuckets == 0 || d->nbuckets <= half)
+        return dict_scan(a, d, cursor, fn, ctx);    /* one granularity */
+    fine = cursor & ((half << 1) - 1);
+    if ((fine & (half - 1)) < d->nbuckets - half)
+        return dict_scan(a, d, cursor, fn, ctx);    /* a split bucket: one cursor */
+    e.hfn = hfn;
+    e.hctx = hctx;
+    e.mask = (half << 1) - 1;
+    e.val = fine;
+    e.fn = fn;
+    e.ctx = ctx;
+    return dict_scan(a, d, cursor, exact_one, &e);
+}
+
 uint64_t dict_random(const struct shm_arena *a, const struct shm_dict *d,
                      uint64_t rnd)
 {

@@ -95,6 +95,16 @@ typedef void (*dict_scan_fn)(const struct shm_arena *a, uint64_t elem, void *ctx
 uint64_t dict_scan(const struct shm_arena *a, const struct shm_dict *d,
                    uint64_t cursor, dict_scan_fn fn, void *ctx);
 
+/*
+ * Like dict_scan, but a bucket that answers for two cursors (not split yet)
+ * only yields the elements of the cursor at hand (their hash, from fn, says
+ * which): a table that does not change between calls returns each element
+ * exactly once; one that does, at least once.  SCAN and its kin use it.
+ */
+uint64_t dict_scan_exact(const struct shm_arena *a, const struct shm_dict *d,
+                         uint64_t cursor, dict_hash_fn hfn, const void *hctx,
+                         dict_scan_fn fn, void *ctx);
+
 /* A random element (0 if empty); `rnd` is a fresh random 64-bit number. */
 uint64_t dict_random(const struct shm_arena *a, const struct shm_dict *d,
                      uint64_t rnd);

@@ -331,7 +331,8 @@ uint64_t hset_scan(const struct shm_arena *a, const struct ks_ref *r, uint64_t c
 {
     if (r->e.enc) {
         struct scan_ctx s = { r->e.type, fn, ctx };
-        return dict_scan(a, dict_of(a, r), cursor, scan_one, &s);
+        return dict_scan_exact(a, dict_of(a, r), cursor, hash_fn(r->e.type), NULL, scan_one,
+                               &s);
     } else {
         struct hset_it it;
         const uint8_t *m, *v;

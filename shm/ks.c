@@ -281,6 +281,25 @@ int ks_delete(struct shm_arena *a, unsigned db, const struct dict_pos *pos,
     return rc;
 }
 
+int ks_unlink(struct shm_arena *a, unsigned db, const struct dict_pos *pos, uint64_t hash,
+              uint64_t off)
+{
+    struct shm_db *d = ks_db(a, db);
+    struct dict_pos ep;
+    int rc;
+
+    if (*SHM_PTR(a, off, uint8_t) & KS_F_EXPIRE) {
+        BUG_ON(!dict_find_elem(a, &d->expires, hash, off, &ep));
+        rc = dict_delete(a, &d->expires, &ep, ks_entry_hash, NULL);
+        if (rc != EMBER_OK)
+            return rc;
+    }
+    rc = dict_delete(a, &d->keys, pos, ks_entry_hash, NULL);
+    if (rc == EMBER_OK)
+        shm_free(a, off);
+    return rc;
+}
+
 int ks_set_expire(struct shm_arena *a, unsigned db, const struct dict_pos *pos,
                   uint64_t hash, uint64_t off, int64_t when, uint64_t *newoff)
 {

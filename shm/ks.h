@@ -183,6 +183,11 @@ int ks_replace(struct shm_arena *a, unsigned db, const struct dict_pos *pos,
 int ks_delete(struct shm_arena *a, unsigned db, const struct dict_pos *pos,
               uint64_t hash, uint64_t off);
 
+/* Removes the entry at pos from both dicts and frees its block, but not
+ * what its value owns (which moved to another entry: RENAME). */
+int ks_unlink(struct shm_arena *a, unsigned db, const struct dict_pos *pos, uint64_t hash,
+              uint64_t off);
+
 /* Sets (when >= 0) or removes (when < 0) a key's expiry, moving the entry
  * to a new block if its layout changes.  *newoff gets the entry's offset. */
 int ks_set_expire(struct shm_arena *a, unsigned db, const struct dict_pos *pos,

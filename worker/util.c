@@ -13,6 +13,28 @@
 #include <strings.h>
 #include <time.h>
 
+/* Where a [class] starting at pat[i] ends (the index after it), read as
+ * match_one reads it. */
+static size_t match_class_end(const char *pat, size_t plen, size_t i)
+{
+    size_t p = i + 1;
+
+    if (p < plen && pat[p] == '^')
+        p++;
+    for (;;) {
+        if (p < plen && pat[p] == '\\' && plen - p >= 2)
+            p++;
+        else if (p < plen && pat[p] == ']')
+            break;
+        else if (p >= plen)
+            return plen;
+        else if (plen - p >= 3 && pat[p + 1] == '-')
+            p += 2;
+        p++;
+    }
+    return p + 1;
+}
+
 /*
  * Matches one pattern element (not '*') at pat[*pi] against c, advancing
  * *pi past it.  Bracket and escape handling mirror Redis's stringmatchlen
@@ -76,9 +98,41 @@ static int match_one(const char *pat, size_t plen, size_t *pi, unsigned char c, 
     }
 }
 
+/*
+ * Debian's redis-server 7.0.15 (the fix for CVE-2024-31228) gives up on a
+ * match that recurses through more than 1000 stars: a pattern with more
+ * than 1000 groups of '*' before its end matches nothing.  Counts the
+ * groups the way the matcher reads the pattern (escapes, classes).
+ */
+static int too_deep(const char *p, size_t n)
+{
+    unsigned groups = 0;
+    size_t i = 0;
+
+    while (i < n) {
+        if (p[i] == '*') {
+            while (i < n && p[i] == '*')
+                i++;
+            if (i < n && ++groups > 1000)
+                return 1;               /* a trailing group never recurses */
+        } else if (p[i] == '\\' && n - i >= 2) {
+            i += 2;
+        } else if (p[i] == '[') {
+            size_t j = match_class_end(p, n, i);
+            i = j;
+        } else {
+            i++;
+        }
+    }
+    return 0;
+}
+
 int util_glob_match(const char *pat, size_t plen, const char *str, size_t slen, int nocase)
 {
     size_t p = 0, s = 0, star_p = (size_t)-1, star_s = 0;
+
+    if (plen > 1000 && too_deep(pat, plen))
+        return 0;
 
     while (s < slen) {
         if (p < plen && pat[p] == '*') {
