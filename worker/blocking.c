@@ -155,6 +155,7 @@ static void on_timeout(int fd, short what, void *arg)
 
     (void)fd;
     (void)what;
+    W.now_ms = util_mstime();
     if (w->c) {
         o.b = &w->c->out;
         o.proto = w->proto;
@@ -275,6 +276,8 @@ void block_serve_ready(void)
     struct client *resume[64];
     int nresume = 0, i;
 
+    if (ready)
+        W.now_ms = util_mstime();
     while (ready) {
         struct bkey *k = ready;
         ready = k->rnext;

@@ -146,7 +146,8 @@ void cmd_run(struct cmd_ctx *x)
     int write = (cmd->flags & CMD_WRITE) != 0;
     uint64_t t0 = util_monotonic_ns();
 
-    W.now_ms = util_mstime();
+    /* W.now_ms is the time of the batch of commands this one came in
+     * (client.c, cross.c, blocking.c set it), as close as Redis's clock. */
     if ((cmd->flags & CMD_DENYOOM) && db_over_maxmemory()) {
         reply_error(x, "OOM command not allowed when used memory > 'maxmemory'.");
         return;
@@ -195,18 +196,19 @@ static void reply_unknown(struct client *c, int argc, const struct resp_arg *arg
 
 void cmd_dispatch(struct client *c, int argc, const struct resp_arg *argv)
 {
-    const struct cmd *cmd = cmd_lookup(argv[0].ptr, argv[0].len);
+    cmd_dispatch_hint(c, argc, argv, cmd_lookup(argv[0].ptr, argv[0].len), NULL, 0);
+}
+
+void cmd_dispatch_hint(struct client *c, int argc, const struct resp_arg *argv,
+                       const struct cmd *cmd, const char *hint_key, uint64_t hint_hash)
+{
     struct cmd_ctx x;
 
-    snprintf(c->last_cmd, sizeof(c->last_cmd), "%.*s",
-             (int)(argv[0].len < sizeof(c->last_cmd) - 1 ? argv[0].len : sizeof(c->last_cmd) - 1),
-             argv[0].ptr);
-    for (char *p = c->last_cmd; *p; p++)
-        *p = (char)tolower((unsigned char)*p);
     if (cmd == NULL || (cmd->flags & CMD_INTERNAL)) {
         reply_unknown(c, argc, argv);
         return;
     }
+    c->last_cmd = cmd;
     memset(&x, 0, sizeof(x));
     x.c = c;
     x.cmd = cmd;
@@ -216,6 +218,8 @@ void cmd_dispatch(struct client *c, int argc, const struct resp_arg *argv)
     x.out.b = &c->out;
     x.out.proto = c->proto;
     x.ring_peer = -1;
+    x.hint_key = hint_key;
+    x.hint_hash = hint_hash;
     if ((cmd->arity > 0 && argc != cmd->arity) || (cmd->arity < 0 && argc < -cmd->arity)) {
         reply_arity(&x);
         return;

@@ -775,6 +775,7 @@ unsigned cross_poll(void)
 
     if (W.nworkers <= 1)
         return 0;
+    W.now_ms = util_mstime();
     for (from = 0; from < W.nworkers; from++) {
         struct peer *pe = &peers[from];
         unsigned n = 0;

@@ -104,13 +104,17 @@ static uint64_t lookup(struct cmd_ctx *x, const char *key, size_t len, struct db
 {
     uint64_t off;
 
-    k->hash = ks_hash(W.arena, key, len);
-    off = ks_lookup(W.arena, x->db, key, len, k->hash, &k->pos);
+    k->db = x->db;
+    k->key = key;
+    k->klen = len;
+    k->hash = key == x->hint_key ? x->hint_hash : ks_hash(W.arena, key, len);
+    k->off = off = ks_lookup(W.arena, x->db, key, len, k->hash, &k->pos);
     if (off == 0)
         return 0;
     ks_decode(W.arena, off, &k->e);
     if (db_expired(&k->e)) {
         expire_now(x->db, k, off);
+        k->off = 0;
         return 0;
     }
     return off;

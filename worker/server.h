@@ -132,7 +132,7 @@ struct client {
     char *name;
     int64_t ctime_ms, last_ms;     /* created, last command */
     char addr[64], laddr[64];
-    char last_cmd[32];
+    const struct cmd *last_cmd;    /* for CLIENT LIST */
     struct pending *pend_head;     /* replies owed by other shards, in order */
     struct pending *pend_tail;
     unsigned npend;
@@ -165,6 +165,8 @@ struct cmd_ctx {
     int retry;                     /* a blocked command re-run: never block again */
     const char *ready_key;         /* on retry: the key that may have data */
     size_t ready_klen;
+    const char *hint_key;          /* a key whose hash was computed ahead... */
+    uint64_t hint_hash;            /* ...(client.c prefetches pipelined lookups) */
 };
 
 #define ARG_EQ(x, i, lit) util_strcaseeq((x)->argv[i].ptr, (x)->argv[i].len, (lit))
@@ -225,8 +227,11 @@ void cmd_each_stat(void (*fn)(const struct cmd *c, void *ctx), void *ctx);
  * already decided that this shard owns its keys. */
 void cmd_run(struct cmd_ctx *x);
 
-/* Entry point for a parsed client command: routes, runs or forwards. */
+/* Entry point for a parsed client command: routes, runs or forwards.
+ * `hint_key`/`hint_hash`: a key of argv whose hash is known, or NULL. */
 void cmd_dispatch(struct client *c, int argc, const struct resp_arg *argv);
+void cmd_dispatch_hint(struct client *c, int argc, const struct resp_arg *argv,
+                       const struct cmd *cmd, const char *hint_key, uint64_t hint_hash);
 
 /* ---- the shard's keyspace (db.c) ------------------------------------------------- */
 
@@ -239,11 +244,9 @@ unsigned key_slot(const char *key, size_t len);
  * counted) and reported absent.  Returns the entry offset or 0; fills e and
  * the slot position (valid until the keyspace next changes).
  */
-struct db_key {
-    uint64_t hash;
-    struct dict_pos pos;
-    struct ks_entry e;
-};
+/* A looked-up key is a keyspace reference (shm/ks.h): hash, slot, entry,
+ * db and key bytes, as the collection types want it. */
+#define db_key ks_ref
 uint64_t db_lookup_read(struct cmd_ctx *x, const char *key, size_t len, struct db_key *k);
 uint64_t db_lookup_write(struct cmd_ctx *x, const char *key, size_t len, struct db_key *k);
 

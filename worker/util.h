@@ -34,10 +34,15 @@ int util_d2str(char *buf, size_t len, double v);
 /* Integer to decimal; returns length (buf needs 21 bytes). */
 int util_ll2str(char *buf, long long v);
 
-/* Wall-clock milliseconds / microseconds since the epoch; monotonic ns. */
+/* Wall-clock milliseconds / microseconds since the epoch; monotonic ns
+ * (cheap: from the time-stamp counter where it is invariant). */
 int64_t util_mstime(void);
 int64_t util_ustime(void);
 uint64_t util_monotonic_ns(void);
+
+/* Calibrates (first call) and re-anchors the cheap clock; call it now and
+ * then (the cron does). */
+void util_clock_tick(void);
 
 /* ASCII case-insensitive compare of a length-delimited string with a C string. */
 int util_strcaseeq(const char *s, size_t len, const char *lit);

@@ -94,6 +94,7 @@ static void on_cron(int fd, short what, void *arg)
     (void)what;
     (void)arg;
     /* A quarter of each period at most for expiry, as Redis does. */
+    util_clock_tick();
     db_active_expire(period_us / 4);
     clients_cron();
     if (shm_arena_tick(W.arena) != EMBER_OK)
@@ -241,6 +242,7 @@ int worker_main(const struct worker_args *a)
     W.active_expire = 1;
     W.start_ms = util_mstime();
     W.rnd = (uint64_t)util_ustime() ^ ((uint64_t)getpid() << 32);
+    util_clock_tick();
     cshared = a->cshared;
     config_shared_sync(cshared);
     apply_limits();
@@ -307,6 +309,7 @@ int worker_main(const struct worker_args *a)
         int block;
 
         apply_config();
+        W.now_ms = util_mstime();
         if (W.nworkers > 1)
             cross_check_peers();
         polled = cross_poll();

@@ -12,6 +12,7 @@
 #include "shmtest.h"
 #include "worker/config.h"
 #include "worker/server.h"
+#include "worker/util.h"
 
 static struct shm_arena *arena;
 static struct shm_arena_opts opts;
@@ -43,6 +44,7 @@ static void run_argv(int argc, const char *const *args, struct rbuf *out)
     x.out.b = out;
     x.out.proto = 2;
     x.ring_peer = -1;
+    W.now_ms = util_mstime();     /* the worker sets it per batch */
     cmd_run(&x);
 }
 
