@@ -21,8 +21,10 @@
 #include "util.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -134,6 +136,37 @@ int arg_ll(struct cmd_ctx *x, int i, long long *v)
         reply_not_integer(x);
         return -1;
     }
+    return 0;
+}
+
+/*
+ * Parses a cursor as Redis does (strtoul on the NUL-terminated argument:
+ * a sign, leading zeros and an empty string pass; a leading space,
+ * trailing bytes or overflow give "ERR invalid cursor").  0 or -1.
+ */
+int arg_cursor(struct cmd_ctx *x, int i, uint64_t *cursor)
+{
+    const struct resp_arg *a = &x->argv[i];
+    char small[64], *buf = small, *end;
+    unsigned long long v;
+    int ok;
+
+    if (a->len >= sizeof(small) && (buf = malloc(a->len + 1)) == NULL) {
+        reply_error(x, "ERR out of memory");
+        return -1;
+    }
+    memcpy(buf, a->ptr, a->len);
+    buf[a->len] = '\0';
+    errno = 0;
+    v = strtoull(buf, &end, 10);
+    ok = !isspace((unsigned char)buf[0]) && *end == '\0' && errno != ERANGE;
+    if (buf != small)
+        free(buf);
+    if (!ok) {
+        reply_error(x, "ERR invalid cursor");
+        return -1;
+    }
+    *cursor = v;
     return 0;
 }
 

@@ -185,6 +185,8 @@ void reply_unknown_subcommand(struct cmd_ctx *x, const char *cmd);
 /* Parses argv[i] as an integer, replying the error itself on failure
  * ("value is not an integer or out of range"); returns 0 or -1. */
 int arg_ll(struct cmd_ctx *x, int i, long long *v);
+/* Parses argv[i] as a SCAN cursor, as Redis does ("ERR invalid cursor"). */
+int arg_cursor(struct cmd_ctx *x, int i, uint64_t *cursor);
 
 /* Command flags. */
 #define CMD_WRITE     1u      /* runs in an arena mutation */

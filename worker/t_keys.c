@@ -534,37 +534,6 @@ struct scan_opts {
     size_t tlen;
 };
 
-/*
- * Parses a cursor as Redis does (strtoul on the NUL-terminated argument:
- * a sign, leading zeros and an empty string pass; a leading space,
- * trailing bytes or overflow give "ERR invalid cursor").  0 or -1.
- */
-static int parse_cursor(struct cmd_ctx *x, int i, uint64_t *cursor)
-{
-    const struct resp_arg *a = &x->argv[i];
-    char small[64], *buf = small, *end;
-    unsigned long long v;
-    int ok;
-
-    if (a->len >= sizeof(small) && (buf = malloc(a->len + 1)) == NULL) {
-        reply_error(x, "ERR out of memory");
-        return -1;
-    }
-    memcpy(buf, a->ptr, a->len);
-    buf[a->len] = '\0';
-    errno = 0;
-    v = strtoull(buf, &end, 10);
-    ok = !isspace((unsigned char)buf[0]) && *end == '\0' && errno != ERANGE;
-    if (buf != small)
-        free(buf);
-    if (!ok) {
-        reply_error(x, "ERR invalid cursor");
-        return -1;
-    }
-    *cursor = v;
-    return 0;
-}
-
 /* SCAN's options from argv[first] on, with Redis's errors.  0 or -1. */
 static int parse_scan_opts(struct cmd_ctx *x, int first, struct scan_opts *o)
 {
@@ -759,7 +728,7 @@ void scanCommand(struct cmd_ctx *x)
     char buf[24];
     int i;
 
-    if (parse_cursor(x, 1, &cursor) != 0 || parse_scan_opts(x, 2, &o) != 0)
+    if (arg_cursor(x, 1, &cursor) != 0 || parse_scan_opts(x, 2, &o) != 0)
         return;
     shard = (unsigned)(cursor >> SCAN_SHARD_SHIFT);
     cursor &= SCAN_LOCAL_MASK;
@@ -804,7 +773,7 @@ void iscanCommand(struct cmd_ctx *x)
     struct scan_opts o;
     uint64_t cursor, next;
 
-    if (parse_cursor(x, 1, &cursor) != 0 || parse_scan_opts(x, 2, &o) != 0)
+    if (arg_cursor(x, 1, &cursor) != 0 || parse_scan_opts(x, 2, &o) != 0)
         return;
     memset(&s, 0, sizeof(s));
     s.o = &o;

@@ -1,0 +1,44 @@
+/*
+ * coll.h - helpers the collection commands share (t_hash.c defines them).
+ *
+ * Lookups return a keyspace reference (struct ks_ref) with the key's
+ * bytes, so that a type's put can create the key; random picks and
+ * HSCAN/SSCAN work on hset values (hashes and sets).
+ */
+#ifndef EMBER_COLL_H
+#define EMBER_COLL_H
+
+#include "server.h"
+
+/* A member (and value, for hashes) chosen or collected from a value. */
+struct coll_pick {
+    const uint8_t *m, *v;
+    size_t mlen, vlen;
+};
+
+/* Looks key up (reading: hits/misses counted; or for writing) as a ks_ref
+ * that keeps the key's bytes.  Returns the entry's offset, 0 if absent. */
+uint64_t coll_lookup(struct cmd_ctx *x, const struct resp_arg *key, int write,
+                     struct ks_ref *r);
+
+/* Looks argv[i] up as a value of `type`: 1 found, 0 absent, -1 when it
+ * holds another type (WRONGTYPE replied). */
+int coll_open(struct cmd_ctx *x, int i, unsigned type, int write, struct ks_ref *r);
+
+/* Parses argv[i] as a count >= min; replies msg (or Redis's messages) on
+ * a bad integer or one out of range.  0 or -1 (replied). */
+int coll_arg_count(struct cmd_ctx *x, int i, long long min, long long *v, const char *msg);
+
+/* `count` distinct random members of the hset r (0 < count < size): a
+ * malloc'd array, NULL when out of memory; pointers into the arena. */
+struct coll_pick *coll_sample(const struct ks_ref *r, uint64_t size, uint64_t count);
+
+/* Replies count random members of the hset r, repeats allowed (elements
+ * only: the caller wrote the header). */
+void coll_reply_random(struct cmd_ctx *x, const struct ks_ref *r, uint64_t size, uint64_t count,
+                       int withvalues);
+
+/* HSCAN / SSCAN key cursor [MATCH pattern] [COUNT count]. */
+void coll_scan(struct cmd_ctx *x, unsigned type);
+
+#endif
