@@ -16,6 +16,7 @@
 #ifndef WORKER_CONFIG_H
 #define WORKER_CONFIG_H
 
+#include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -80,21 +81,21 @@ enum config_type { CONF_BOOL, CONF_INT, CONF_MEMORY, CONF_STRING, CONF_ENUM };
       "unix socket for emberctl; default <dir>/emberd.sock")                             \
     X("cpu-affinity", cpu_affinity, CONF_BOOL, "yes", 0, 0, NULL, CONF_IMMUTABLE,        \
       "pin worker n to the n-th online CPU")                                             \
-    X("hash-max-listpack-entries", hash_max_listpack_entries, CONF_INT, "128", 0, 1 << 20,  \
+    X("hash-max-listpack-entries", hash_max_listpack_entries, CONF_INT, "128", 0, LLONG_MAX,  \
       NULL, 0, "hashes with more fields than this use a hash table")                        \
-    X("hash-max-listpack-value", hash_max_listpack_value, CONF_INT, "64", 0, 1 << 20, NULL,  \
+    X("hash-max-listpack-value", hash_max_listpack_value, CONF_INT, "64", 0, LLONG_MAX, NULL,  \
       0, "hashes with a longer field or value than this use a hash table")                  \
-    X("set-max-listpack-entries", set_max_listpack_entries, CONF_INT, "128", 0, 1 << 20,    \
+    X("set-max-listpack-entries", set_max_listpack_entries, CONF_INT, "128", 0, LLONG_MAX,    \
       NULL, 0, "sets with more members than this use a hash table")                         \
-    X("set-max-listpack-value", set_max_listpack_value, CONF_INT, "64", 0, 1 << 20, NULL,    \
+    X("set-max-listpack-value", set_max_listpack_value, CONF_INT, "64", 0, LLONG_MAX, NULL,    \
       0, "sets with a longer member than this use a hash table")                            \
-    X("set-max-intset-entries", set_max_intset_entries, CONF_INT, "512", 0, 1 << 20, NULL,   \
+    X("set-max-intset-entries", set_max_intset_entries, CONF_INT, "512", 0, LLONG_MAX, NULL,   \
       0, "sets of integers only stay compact up to this many members")                      \
-    X("zset-max-listpack-entries", zset_max_listpack_entries, CONF_INT, "128", 0, 1 << 20,  \
+    X("zset-max-listpack-entries", zset_max_listpack_entries, CONF_INT, "128", 0, LLONG_MAX,  \
       NULL, 0, "sorted sets with more members than this use a skiplist")                    \
-    X("zset-max-listpack-value", zset_max_listpack_value, CONF_INT, "64", 0, 1 << 20, NULL,  \
+    X("zset-max-listpack-value", zset_max_listpack_value, CONF_INT, "64", 0, LLONG_MAX, NULL,  \
       0, "sorted sets with a longer member than this use a skiplist")                       \
-    X("list-max-listpack-size", list_max_listpack_size, CONF_INT, "-2", -5, 1 << 20, NULL,   \
+    X("list-max-listpack-size", list_max_listpack_size, CONF_INT, "-2", INT32_MIN, INT32_MAX, NULL,   \
       0, "list node size: -1..-5 = 4..64 KiB, positive = elements per node")                \
     X("save", save, CONF_STRING, "", 0, 0, NULL, CONF_IMMUTABLE | CONF_HIDDEN,           \
       "snapshots: not implemented yet; only the empty value is accepted")                \

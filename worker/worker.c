@@ -119,16 +119,31 @@ static int setup_cron(void)
 }
 
 /* The compact-encoding limits the arena code reads. */
+/*
+ * The settings take any value Redis takes; the compact encodings are
+ * linear scans, so past these a value is always converted (Redis also
+ * converts a listpack that would pass 1 GB, and caps a quicklist node at
+ * 2^15 entries and treats sizes below -5 as -5).
+ */
+#define LIMIT_MAX (1 << 20)
+
+static uint32_t limit(long long v)
+{
+    return v > LIMIT_MAX ? LIMIT_MAX : (uint32_t)v;
+}
+
 static void apply_limits(void)
 {
-    ks_limits.hash_entries = (uint32_t)config.hash_max_listpack_entries;
-    ks_limits.hash_value = (uint32_t)config.hash_max_listpack_value;
-    ks_limits.set_entries = (uint32_t)config.set_max_listpack_entries;
-    ks_limits.set_value = (uint32_t)config.set_max_listpack_value;
-    ks_limits.set_int_entries = (uint32_t)config.set_max_intset_entries;
-    ks_limits.zset_entries = (uint32_t)config.zset_max_listpack_entries;
-    ks_limits.zset_value = (uint32_t)config.zset_max_listpack_value;
-    ks_limits.list_size = (int32_t)config.list_max_listpack_size;
+    long long ls = config.list_max_listpack_size;
+
+    ks_limits.hash_entries = limit(config.hash_max_listpack_entries);
+    ks_limits.hash_value = limit(config.hash_max_listpack_value);
+    ks_limits.set_entries = limit(config.set_max_listpack_entries);
+    ks_limits.set_value = limit(config.set_max_listpack_value);
+    ks_limits.set_int_entries = limit(config.set_max_intset_entries);
+    ks_limits.zset_entries = limit(config.zset_max_listpack_entries);
+    ks_limits.zset_value = limit(config.zset_max_listpack_value);
+    ks_limits.list_size = (int32_t)(ls < -5 ? -5 : ls > (1 << 15) ? (1 << 15) : ls);
 }
 
 /* Applies settings another worker changed (CONFIG SET). */
