@@ -279,6 +279,8 @@ void shm_commit(struct shm_arena *a)
         shm_set64(a, &h->used_bytes, h->used_bytes + (uint64_t)a->d_used);
     if (a->d_nblocks != 0)
         shm_set64(a, &h->nblocks, h->nblocks + (uint64_t)a->d_nblocks);
+    a->d_used = 0;                /* counted in the header now (shm_used) */
+    a->d_nblocks = 0;
     /* The last crash point: every store done, the commit not yet. */
     if (UNLIKELY(shm_crash_countdown > 0))
         shm_crash_tick();

@@ -110,6 +110,8 @@ static void test_exact_accounting(void **state)
         assert_true(shm_is_block(a, offs[i]));
         want += shm_alloc_size(sizes[i]);
         assert_int_equal(a->hdr->used_bytes, base_used + want);
+        /* Between mutations the live figure is the header's alone. */
+        assert_int_equal(shm_used(a), base_used + want);
     }
     assert_int_equal(a->hdr->nblocks, base_blocks + N);
     shmtest_check(a);
@@ -127,6 +129,7 @@ static void test_exact_accounting(void **state)
     }
     shm_commit(a);
     assert_int_equal(a->hdr->used_bytes, base_used + want);
+    assert_int_equal(shm_used(a), base_used + want);
     shmtest_check(a);
     shm_begin(a);
     for (i = 1; i < N; i += 2)
