@@ -657,6 +657,14 @@ void ring_next(struct ring *r)
     r->peeked = false;
 }
 
+void ring_rewind(struct ring *r, uint64_t pos)
+{
+    /* only back to a record the cursor passed and did not release */
+    BUG_ON(pos < r->rd_rel || pos > r->rd);
+    r->rd = pos;
+    r->peeked = false;
+}
+
 bool ring_release(struct ring *r)
 {
     if (r->rd == r->rd_rel)

@@ -245,6 +245,10 @@ uint64_t ring_record_end(const struct ring *r);
  * (batch: peek/next many times, then ring_release() once). */
 void ring_next(struct ring *r);
 
+/* Moves the cursor back to pos, a position ring_cursor() returned since
+ * the last release: to look ahead at unreleased records, then go back. */
+void ring_rewind(struct ring *r, uint64_t pos);
+
 /* Releases everything before the cursor to the producer with one release
  * store.  Returns true if the producer had found the ring full and asked for
  * a wake-up: then call ringset_need_wake() for it. */

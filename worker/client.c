@@ -276,49 +276,30 @@ struct batched {
     int argc;
     int arg0;                  /* index of argv[0] in the batch's array */
     size_t start;              /* its offset in the input, for rewinding */
-    const char *key;           /* a key whose lookup was prefetched */
-    uint64_t hash;
+    struct cmd_hint hint;      /* its one key, owner and hash */
 };
 
 #define STOP_READING (CLIENT_CLOSE_ASAP | CLIENT_CLOSE_AFTER_REPLY | CLIENT_BLOCKED | \
                       CLIENT_PAUSED)
 
-/* Prefetches the key of a single-key command this shard owns. */
-static void prefetch_key(struct client *c, struct batched *b, const struct resp_arg *argv)
+/* Works out the owner of a single-key command's key and, when it is this
+ * shard, prefetches the key's bucket.  Returns whether it did. */
+static int prefetch_key(struct client *c, struct batched *b, const struct resp_arg *argv)
 {
-    const struct shm_dict *d;
     const struct resp_arg *k;
 
-    b->key = NULL;
+    b->hint.key = NULL;
     if (b->cmd == NULL || b->cmd->first_key != 1 || b->cmd->last_key != 1 || b->argc < 2 ||
         (b->cmd->flags & CMD_NOKEYROUTE))
-        return;
+        return 0;
     k = &argv[1];
-    if (W.nworkers > 1 && key_shard(k->ptr, k->len) != W.id)
-        return;
-    d = &ks_db(W.arena, c->db)->keys;
-    b->key = k->ptr;
-    b->hash = ks_hash(W.arena, k->ptr, k->len);
-    if (d->nbuckets)
-        __builtin_prefetch(shm_ptr(W.arena, dict_bucket_off(W.arena, d,
-                                                            dict_bucket_index(d, b->hash))));
-}
-
-/* Second wave: the entry a bucket's matching tag points to. */
-static void prefetch_entry(struct client *c, const struct batched *b)
-{
-    const struct shm_dict *d = &ks_db(W.arena, c->db)->keys;
-    const uint64_t *bk;
-    int i;
-
-    if (b->key == NULL || d->nbuckets == 0)
-        return;
-    bk = shm_ptr(W.arena, dict_bucket_off(W.arena, d, dict_bucket_index(d, b->hash)));
-    for (i = 0; i < DICT_SLOTS - 1; i++)
-        if (bk[i] && (bk[i] & DICT_TAG_MASK) == dict_tag(b->hash)) {
-            __builtin_prefetch(shm_ptr(W.arena, DICT_SLOT_OFF(bk[i])));
-            return;
-        }
+    b->hint.key = k->ptr;
+    b->hint.shard = key_shard(k->ptr, k->len);
+    if (b->hint.shard != W.id)
+        return 0;
+    b->hint.hash = ks_hash(W.arena, k->ptr, k->len);
+    db_prefetch_bucket(c->db, b->hint.hash);
+    return 1;
 }
 
 void client_process_input(struct client *c)
@@ -365,12 +346,14 @@ void client_process_input(struct client *c)
         }
         /* Prefetch their keys in two waves, then run them in order. */
         if (n > 1) {
+            int any = 0;
             for (i = 0; i < n; i++)
-                prefetch_key(c, &batch[i], &args[batch[i].arg0]);
-            for (i = 0; i < n; i++)
-                prefetch_entry(c, &batch[i]);
+                any |= prefetch_key(c, &batch[i], &args[batch[i].arg0]);
+            for (i = 0; any && i < n; i++)
+                if (batch[i].hint.key != NULL && batch[i].hint.shard == W.id)
+                    db_prefetch_entry(c->db, batch[i].hint.hash);
         } else if (n == 1) {
-            batch[0].key = NULL;
+            batch[0].hint.key = NULL;
         }
         for (i = 0; i < n; i++) {
             if (c->flags & STOP_READING || c->npend >= CLIENT_MAX_PENDING) {
@@ -386,7 +369,7 @@ void client_process_input(struct client *c)
                 cmd_dispatch(c, batch[i].argc, &args[batch[i].arg0]);
             else
                 cmd_dispatch_hint(c, batch[i].argc, &args[batch[i].arg0], batch[i].cmd,
-                                  batch[i].key, batch[i].hash);
+                                  &batch[i].hint);
         }
         if (stop || r == RESP_AGAIN)
             break;

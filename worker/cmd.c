@@ -229,11 +229,11 @@ static void reply_unknown(struct client *c, int argc, const struct resp_arg *arg
 
 void cmd_dispatch(struct client *c, int argc, const struct resp_arg *argv)
 {
-    cmd_dispatch_hint(c, argc, argv, cmd_lookup(argv[0].ptr, argv[0].len), NULL, 0);
+    cmd_dispatch_hint(c, argc, argv, cmd_lookup(argv[0].ptr, argv[0].len), NULL);
 }
 
 void cmd_dispatch_hint(struct client *c, int argc, const struct resp_arg *argv,
-                       const struct cmd *cmd, const char *hint_key, uint64_t hint_hash)
+                       const struct cmd *cmd, const struct cmd_hint *h)
 {
     struct cmd_ctx x;
 
@@ -251,15 +251,18 @@ void cmd_dispatch_hint(struct client *c, int argc, const struct resp_arg *argv,
     x.out.b = &c->out;
     x.out.proto = c->proto;
     x.ring_peer = -1;
-    x.hint_key = hint_key;
-    x.hint_hash = hint_hash;
+    if (h != NULL && h->key != NULL && h->shard == W.id) {
+        x.hint_key = h->key;
+        x.hint_hash = h->hash;
+    }
     if ((cmd->arity > 0 && argc != cmd->arity) || (cmd->arity < 0 && argc < -cmd->arity)) {
         reply_arity(&x);
         return;
     }
     if (cmd->first_key > 0 && !(cmd->flags & CMD_NOKEYROUTE) && W.nworkers > 1) {
         int last = cmd->last_key < 0 ? argc + cmd->last_key : cmd->last_key, i;
-        unsigned owner = key_shard(argv[cmd->first_key].ptr, argv[cmd->first_key].len);
+        unsigned owner = h != NULL && h->key != NULL ? h->shard :
+                         key_shard(argv[cmd->first_key].ptr, argv[cmd->first_key].len);
         for (i = cmd->first_key + cmd->step; i <= last && i < argc; i += cmd->step)
             if (key_shard(argv[i].ptr, argv[i].len) != owner) {
                 reply_error(&x, "CROSSSLOT Keys in request don't hash to the same slot");

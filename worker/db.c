@@ -75,6 +75,31 @@ unsigned key_shard(const char *key, size_t len)
 
 /* ---- lookups -------------------------------------------------------------------- */
 
+void db_prefetch_bucket(unsigned db, uint64_t hash)
+{
+    const struct shm_dict *d = &ks_db(W.arena, db)->keys;
+
+    if (d->nbuckets)
+        __builtin_prefetch(shm_ptr(W.arena, dict_bucket_off(W.arena, d,
+                                                            dict_bucket_index(d, hash))));
+}
+
+void db_prefetch_entry(unsigned db, uint64_t hash)
+{
+    const struct shm_dict *d = &ks_db(W.arena, db)->keys;
+    const uint64_t *bk;
+    int i;
+
+    if (d->nbuckets == 0)
+        return;
+    bk = shm_ptr(W.arena, dict_bucket_off(W.arena, d, dict_bucket_index(d, hash)));
+    for (i = 0; i < DICT_SLOTS - 1; i++)
+        if (bk[i] && (bk[i] & DICT_TAG_MASK) == dict_tag(hash)) {
+            __builtin_prefetch(shm_ptr(W.arena, DICT_SLOT_OFF(bk[i])));
+            return;
+        }
+}
+
 int db_expired(const struct ks_entry *e)
 {
     return e->has_expire && W.now_ms > ks_entry_expire(e);

@@ -229,16 +229,33 @@ void cmd_each_stat(void (*fn)(const struct cmd *c, void *ctx), void *ctx);
  * already decided that this shard owns its keys. */
 void cmd_run(struct cmd_ctx *x);
 
-/* Entry point for a parsed client command: routes, runs or forwards.
- * `hint_key`/`hint_hash`: a key of argv whose hash is known, or NULL. */
+/* Entry point for a parsed client command: routes, runs or forwards. */
 void cmd_dispatch(struct client *c, int argc, const struct resp_arg *argv);
+
+/* The same for a command whose lookup and key were worked out ahead (a
+ * pipelined batch): `key` is its only key (NULL: none known), `shard` its
+ * owner, `hash` its hash when this shard owns it. */
+struct cmd_hint {
+    const char *key;
+    unsigned shard;
+    uint64_t hash;
+};
 void cmd_dispatch_hint(struct client *c, int argc, const struct resp_arg *argv,
-                       const struct cmd *cmd, const char *hint_key, uint64_t hint_hash);
+                       const struct cmd *cmd, const struct cmd_hint *h);
 
 /* ---- the shard's keyspace (db.c) ------------------------------------------------- */
 
 /* Which shard owns a key (CRC16 slot with Redis's hash tags). */
 unsigned key_shard(const char *key, size_t len);
+
+/*
+ * Prefetching a batch of lookups (pipelined or forwarded commands): first
+ * every key's bucket, then, once those have arrived, the entries their
+ * tags point to.  The lookups then overlap their cache misses instead of
+ * paying them one after the other.  Hints only: nothing is read.
+ */
+void db_prefetch_bucket(unsigned db, uint64_t hash);
+void db_prefetch_entry(unsigned db, uint64_t hash);
 unsigned key_slot(const char *key, size_t len);
 
 /*
