@@ -343,6 +343,10 @@ void client_process_input(struct client *c)
             batch[n].start = start;
             nargs += c->parser.argc;
             n++;
+            /* An inline command's arguments live in the parser's scratch,
+             * which the next parse reuses: it ends the batch. */
+            if (c->ibuf[start] != '*')
+                break;
         }
         /* Prefetch their keys in two waves, then run them in order. */
         if (n > 1) {
