@@ -14,11 +14,8 @@
 #include "ks.h"
 #include "alloc.h"
 #include "hset.h"
-
-/* Lists and sorted sets live in qlist.c and zset.c; weak references keep
- * the table buildable while a type is absent (its entry is then NULL). */
-extern const struct ks_type_ops qlist_ops __attribute__((weak));
-extern const struct ks_type_ops zset_ops __attribute__((weak));
+#include "qlist.h"
+#include "zset.h"
 
 const struct ks_type_ops *const ks_types[KS_T_MAX + 1] = {
     [KS_T_LIST] = &qlist_ops,
