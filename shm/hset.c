@@ -572,6 +572,24 @@ static uint64_t ops_free_step(struct shm_arena *a, uint64_t desc, uint64_t budge
     return dict_drain_step(a, SHM_PTR(a, desc, struct shm_dict), free_block_cb, budget);
 }
 
+/* MEMORY USAGE: descriptor, table and member blocks (the first `samples`
+ * members' average times the count, or all of them). */
+static uint64_t ops_usage(const struct shm_arena *a, uint64_t desc, uint64_t samples)
+{
+    const struct shm_dict *d = SHM_PTR(a, desc, struct shm_dict);
+    uint64_t total = shm_usable(a, desc) + dict_mem(a, d), sum = 0, n = 0, off;
+    struct dict_iter it;
+
+    dict_iter_init(d, &it);
+    while ((samples == 0 || n < samples) && (off = dict_iter_next(a, &it)) != 0) {
+        sum += shm_usable(a, off);
+        n++;
+    }
+    if (n > 0)
+        total += n == d->count ? sum : (uint64_t)((double)sum / (double)n * (double)d->count);
+    return total;
+}
+
 static int mark_table(const struct shm_arena *a, uint64_t block, int kind, void *ctx)
 {
     (void)a;
@@ -684,8 +702,8 @@ static int ops_check_garbage_set(struct shm_check_ctx *c, uint64_t desc)
 }
 
 const struct ks_type_ops hset_hash_ops = {
-    ops_count, ops_free_all, ops_free_step, ops_check, ops_check_garbage_hash,
+    ops_count, ops_free_all, ops_free_step, ops_check, ops_check_garbage_hash, ops_usage,
 };
 const struct ks_type_ops hset_set_ops = {
-    ops_count, ops_free_all, ops_free_step, ops_check, ops_check_garbage_set,
+    ops_count, ops_free_all, ops_free_step, ops_check, ops_check_garbage_set, ops_usage,
 };

@@ -177,6 +177,19 @@ void ks_free_entry(struct shm_arena *a, uint64_t off)
     shm_free(a, off);
 }
 
+uint64_t ks_usage(const struct shm_arena *a, uint64_t off, uint64_t samples)
+{
+    struct ks_entry e;
+    uint64_t n;
+
+    ks_decode(a, off, &e);
+    /* the entry, its slot in keys and, with an expiry, in expires */
+    n = shm_usable(a, off) + 8 + (e.has_expire ? 8 : 0);
+    if (e.type != KS_T_STRING && e.enc && ks_types[e.type] != NULL)
+        n += ks_types[e.type]->usage(a, ks_desc(&e), samples);
+    return n;
+}
+
 uint64_t ks_ref_find(const struct shm_arena *a, unsigned db, const void *key, size_t klen,
                      struct ks_ref *r)
 {

@@ -120,6 +120,13 @@ int ks_ref_rewrite(struct shm_arena *a, struct ks_ref *r, unsigned type, unsigne
 /* Deletes r's key (entry and value); r->off becomes 0. */
 int ks_ref_delete(struct shm_arena *a, struct ks_ref *r);
 
+/*
+ * Bytes the entry at off takes (MEMORY USAGE): its block, its table slots
+ * and its value's blocks, estimated from about `samples` elements of a
+ * big collection (0: all of them, exact).
+ */
+uint64_t ks_usage(const struct shm_arena *a, uint64_t off, uint64_t samples);
+
 /* For full-encoding collections the value is the 8-byte offset of the
  * collection's descriptor block. */
 static inline uint64_t ks_desc(const struct ks_entry *e)
@@ -142,6 +149,9 @@ struct ks_type_ops {
                           /* frees up to budget elements, 0 when only desc is left */
     int (*check)(struct shm_check_ctx *c, unsigned type, const struct ks_entry *e);
     int (*check_garbage)(struct shm_check_ctx *c, uint64_t desc);
+    uint64_t (*usage)(const struct shm_arena *a, uint64_t desc, uint64_t samples);
+                          /* bytes of the value's blocks: exact when samples is 0,
+                           * else estimated from about that many elements */
 };
 extern const struct ks_type_ops *const ks_types[KS_T_MAX + 1];
 

@@ -1860,6 +1860,24 @@ static void ops_free_all(struct shm_arena *a, uint64_t desc)
     shm_free(a, desc);
 }
 
+/* MEMORY USAGE: descriptor and nodes (the first `samples` nodes' average
+ * times the node count, or all of them when samples is 0).  Redis samples
+ * elements; a node holds many, so a sample of nodes is at least as many. */
+static uint64_t ops_usage(const struct shm_arena *a, uint64_t desc, uint64_t samples)
+{
+    const struct qdesc *d = SHM_PTR(a, desc, struct qdesc);
+    uint64_t total = shm_usable(a, desc), sum = 0, n = 0, x = d->head;
+
+    while (x && (samples == 0 || n < samples)) {
+        sum += shm_usable(a, x);
+        n++;
+        x = NODE(a, x)->next;
+    }
+    if (n > 0)
+        total += n == d->nodes ? sum : (uint64_t)((double)sum / (double)n * (double)d->nodes);
+    return total;
+}
+
 /* Frees whole nodes from the head, about `budget` elements (at least one
  * node); 0 when only the descriptor is left. */
 static uint64_t ops_free_step(struct shm_arena *a, uint64_t desc, uint64_t budget)
@@ -1994,5 +2012,5 @@ static int ops_check_garbage(struct shm_check_ctx *c, uint64_t desc)
 }
 
 const struct ks_type_ops qlist_ops = {
-    ops_count, ops_free_all, ops_free_step, ops_check, ops_check_garbage,
+    ops_count, ops_free_all, ops_free_step, ops_check, ops_check_garbage, ops_usage,
 };

@@ -1587,6 +1587,24 @@ static void ops_free_all(struct shm_arena *a, uint64_t desc)
     shm_free(a, desc);
 }
 
+/* MEMORY USAGE: descriptor, dict table and nodes (level 0 walked for the
+ * first `samples` nodes, averaged over the length; all when 0). */
+static uint64_t ops_usage(const struct shm_arena *a, uint64_t desc, uint64_t samples)
+{
+    const struct zdesc *d = descp(a, desc);
+    uint64_t total = shm_usable(a, desc) + dict_mem(a, &d->dict), sum = 0, n = 0;
+    uint64_t x = nodep(a, head_of(desc))->fwd[0];
+
+    while (x != 0 && (samples == 0 || n < samples)) {
+        sum += shm_usable(a, x);
+        n++;
+        x = nodep(a, x)->fwd[0];
+    }
+    if (n > 0)
+        total += n == d->length ? sum : (uint64_t)((double)sum / (double)n * (double)d->length);
+    return total;
+}
+
 /*
  * Garbage: frees nodes from the front of level 0 (one logged store per
  * step: the head's level-0 forward), then the dict's table a chain at a
@@ -1852,5 +1870,5 @@ static int ops_check_garbage(struct shm_check_ctx *c, uint64_t desc)
 }
 
 const struct ks_type_ops zset_ops = {
-    ops_count, ops_free_all, ops_free_step, ops_check, ops_check_garbage,
+    ops_count, ops_free_all, ops_free_step, ops_check, ops_check_garbage, ops_usage,
 };

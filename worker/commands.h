@@ -154,6 +154,10 @@
       "Renames a key and overwrites the destination.", "O(1)")                                  \
     X("renamenx", renamenxCommand, 3, W_ | F_ | N_, 1, 2, 1, "generic", "1.0.0",                 \
       "Renames a key only when the target key name doesn't exist.", "O(1)")                     \
+    X("object", objectCommand, -2, R_ | N_, 0, 0, 0, "generic", "2.2.3",                         \
+      "A container for object introspection commands.", "Depends on subcommand.")               \
+    X("memory", memoryCommand, -2, R_ | N_, 0, 0, 0, "server", "4.0.0",                          \
+      "A container for memory diagnostics commands.", "Depends on subcommand.")                 \
     /* lists */                                                                                 \
     X("lpush", lpushCommand, -3, W_ | M_ | F_, 1, 1, 1, "list", "1.0.0",                         \
       "Prepends one or more elements to a list. Creates the key if it doesn't exist.", "O(1)")  \

@@ -279,4 +279,33 @@ static inline long shmtest_crash_every_step(struct shm_arena **ap,
     return tried;
 }
 
+/*
+ * MEMORY USAGE is exact with samples 0: deleting the key (and draining the
+ * garbage list) frees exactly what ks_usage() counted in blocks, beyond
+ * the table slots (8 bytes each, no block) and any change in the keys
+ * table's own memory.  Deletes the key; returns its exact usage.
+ */
+static inline uint64_t shmtest_usage_matches_free(struct shm_arena *a, unsigned db,
+                                                  const char *key)
+{
+    struct ks_ref r;
+    struct ks_entry e;
+    uint64_t usage, used0, table0, freed;
+
+    assert_true(ks_ref_find(a, db, key, strlen(key), &r) != 0);
+    ks_decode(a, r.off, &e);
+    usage = ks_usage(a, r.off, 0);
+    used0 = a->hdr->used_bytes;
+    table0 = dict_mem(a, &ks_db(a, db)->keys) + dict_mem(a, &ks_db(a, db)->expires);
+    shm_begin(a);
+    assert_int_equal(ks_ref_delete(a, &r), EMBER_OK);
+    shm_commit(a);
+    while (ks_gc_step(a, 1000) > 0)
+        ;
+    freed = used0 - a->hdr->used_bytes;
+    freed -= table0 - dict_mem(a, &ks_db(a, db)->keys) - dict_mem(a, &ks_db(a, db)->expires);
+    assert_int_equal(freed, usage - 8 - (e.has_expire ? 8 : 0));
+    return usage;
+}
+
 #endif /* TESTS_SHMTEST_H */

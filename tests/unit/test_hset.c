@@ -70,7 +70,8 @@ static int get(struct shm_arena *a, const char *key, const char *m, char *out)
     if (!hset_get(a, &r, m, strlen(m), &v, &vl))
         return 0;
     if (out) {
-        memcpy(out, v, vl);
+        if (vl)                     /* a set member has no value (v NULL) */
+            memcpy(out, v, vl);
         out[vl] = '\0';
     }
     return 1;
@@ -378,6 +379,36 @@ static void test_lazy_free(void **state)
     shmtest_check(a);
 }
 
+static void test_usage(void **state)
+{
+    struct fixture *f = *state;
+    struct shm_arena *a = f->a;
+    struct ks_ref r;
+    char m[32], v[64];
+    uint64_t est, exact;
+    int i;
+
+    put(a, KS_T_HASH, "small", "f", "v", 1);
+    exact = shmtest_usage_matches_free(a, 0, "small");
+    assert_true(exact > 8 && exact < 64);
+    for (i = 0; i < 2000; i++) {
+        snprintf(m, sizeof(m), "field-%d", i);
+        snprintf(v, sizeof(v), "value-%0*d", 10 + i % 20, i);
+        put(a, KS_T_HASH, "big", m, v, 1);
+        put(a, KS_T_SET, "bigset", m, NULL, 1);
+    }
+    /* A sample of 5 members estimates within a few percent here: sizes vary
+     * little.  Exact is the whole walk. */
+    r = ref(a, "big");
+    est = ks_usage(a, r.off, 5);
+    exact = ks_usage(a, r.off, 0);
+    assert_true(est > exact * 8 / 10 && est < exact * 12 / 10);
+    assert_true(exact > 2000 * 20);
+    assert_int_equal(shmtest_usage_matches_free(a, 0, "big"), exact);
+    shmtest_usage_matches_free(a, 0, "bigset");
+    shmtest_check(a);
+}
+
 /* ---- crash at every step ---------------------------------------------------------- */
 
 struct op {
@@ -480,6 +511,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_scan, setup, teardown),
         cmocka_unit_test_setup_teardown(test_int_sets, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lazy_free, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_usage, setup, teardown),
         cmocka_unit_test_setup_teardown(test_crash_every_path, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1430,6 +1430,26 @@ static double one_list(struct shm_arena *a, const char *key, uint64_t n, int kin
     return (double)(a->hdr->used_bytes - used0) / (double)n;
 }
 
+static void test_usage(void **state)
+{
+    struct fixture *f = *state;
+    struct shm_arena *a = f->a;
+    struct ks_ref r;
+    uint64_t est, exact;
+
+    push1(a, "small", QLIST_TAIL, "x");
+    push1(a, "small", QLIST_TAIL, "12345");
+    shmtest_usage_matches_free(a, 0, "small");
+    /* Big enough for many nodes, some of them compressed. */
+    fill_many(a, "big", NULL, 50000, "element-", 8);
+    r = ref(a, "big");
+    est = ks_usage(a, r.off, 5);
+    exact = ks_usage(a, r.off, 0);
+    assert_true(est > exact / 2 && est < exact * 2);
+    assert_int_equal(shmtest_usage_matches_free(a, 0, "big"), exact);
+    shmtest_check(a);
+}
+
 static void test_memory_and_speed(void **state)
 {
     struct fixture *f = *state;
@@ -1572,6 +1592,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_crash_every_path, setup, teardown),
         cmocka_unit_test_setup_teardown(test_random_model, setup, teardown),
         cmocka_unit_test_setup_teardown(test_random_big, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_usage, setup, teardown),
         cmocka_unit_test_setup_teardown(test_memory_and_speed, setup, teardown),
     };
     if (getenv("QLIST_TEST_ONLY"))   /* e.g. QLIST_TEST_ONLY=test_random_model */

@@ -1442,6 +1442,25 @@ static void test_model(void **state)
 
 /* ---- memory --------------------------------------------------------------------------------- */
 
+static void test_usage(void **state)
+{
+    struct fixture *f = *state;
+    struct shm_arena *a = f->a;
+    struct ks_ref r;
+    uint64_t est, exact;
+
+    zadd(a, "small", "a", 1);
+    zadd(a, "small", "b", 2.5);
+    shmtest_usage_matches_free(a, 0, "small");
+    fill(a, "big", "member:", 0, 3000, 1.5);
+    r = ref(a, "big");
+    est = ks_usage(a, r.off, 5);
+    exact = ks_usage(a, r.off, 0);
+    assert_true(est > exact * 8 / 10 && est < exact * 12 / 10);
+    assert_int_equal(shmtest_usage_matches_free(a, 0, "big"), exact);
+    shmtest_check(a);
+}
+
 static void test_memory(void **state)
 {
     struct fixture *f = *state;
@@ -1513,6 +1532,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_check_catches, setup, teardown),
         cmocka_unit_test_setup_teardown(test_crash_every_path, setup, teardown),
         cmocka_unit_test_setup_teardown(test_model, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_usage, setup, teardown),
         cmocka_unit_test_setup_teardown(test_memory, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
