@@ -475,8 +475,34 @@ int hset_put(struct shm_arena *a, struct ks_ref *r, unsigned type, const void *m
 /*
  * A full value that shrank to half the entry limit goes back to compact,
  * if its members fit.  The pack is built first in process memory: the
- * rewrite frees the old structure, clearing its table.
+ * rewrite frees the old structure, clearing its table.  The buffer is kept
+ * for the next conversion (a mutation may die between malloc and free;
+ * one kept buffer cannot leak), and dropped when unusually big.
  */
+static uint8_t *compact_buf;
+static size_t compact_cap;
+
+static uint8_t *compact_scratch(size_t n)
+{
+    if (n > compact_cap) {
+        uint8_t *b = realloc(compact_buf, n);
+        if (b == NULL)
+            return NULL;
+        compact_buf = b;
+        compact_cap = n;
+    }
+    return compact_buf;
+}
+
+static void compact_scratch_trim(void)
+{
+    if (compact_cap > (1u << 20)) {
+        free(compact_buf);
+        compact_buf = NULL;
+        compact_cap = 0;
+    }
+}
+
 static int maybe_compact(struct shm_arena *a, struct ks_ref *r)
 {
     unsigned type = r->e.type;
@@ -495,7 +521,7 @@ static int maybe_compact(struct shm_arena *a, struct ks_ref *r)
             return EMBER_OK;
         n += pack_elem_size(ml) + (IS_HASH(type) ? pack_elem_size(vl) : 0);
     }
-    tmp = malloc(n);
+    tmp = compact_scratch(n);
     if (tmp == NULL)
         return EMBER_OK;   /* stays full: correct, only less compact */
     hset_iter(a, r, &it);
@@ -509,7 +535,7 @@ static int maybe_compact(struct shm_arena *a, struct ks_ref *r)
     rc = ks_ref_rewrite(a, r, type, 0, n, &val);
     if (rc == EMBER_OK)
         memcpy(val, tmp, n);
-    free(tmp);
+    compact_scratch_trim();
     return rc;
 }
 
