@@ -4,9 +4,13 @@
  * Messages.  A request is {id, db, proto, argc} and the arguments, each a
  * 32-bit length and its bytes; a reply is {id} and the reply's RESP bytes.
  * A message larger than a ring record travels as fragments: every fragment
- * but the last has MSG_FRAG in its tag, and every tag carries the low bits
- * of the sender's generation, so that a successor's messages are never
- * glued onto fragments its dead predecessor left behind.  A message goes
+ * but the last has MSG_FRAG in its tag, every one but the first MSG_CONT,
+ * and every tag carries the low bits of the sender's generation, so that a
+ * successor's messages are never glued onto fragments its dead predecessor
+ * left behind.  A receiver that is not assembling drops MSG_CONT records:
+ * the tail of a message whose head its own dead predecessor consumed (it
+ * released the fragments it had read; the sender fails that request's
+ * client when it sees the restart).  A message goes
  * straight into the ring when it fits and nothing is queued before it;
  * otherwise into a per-peer backlog that each loop turn moves on.
  *
@@ -49,6 +53,7 @@
 #define MSG_CANCEL     4u          /* the requester gave up a blocked request */
 #define MSG_FRAG       0x100u
 #define MSG_DEFER      0x200u      /* on a MSG_REP: blocked, reply comes later */
+#define MSG_CONT       0x400u      /* a fragment after a message's first */
 #define MSG_KIND(t)    ((t) & 0xffu)
 #define MSG_GEN(t)     ((t) >> 16)
 #define POLL_BUDGET    1024          /* records per incoming ring per turn */
@@ -78,6 +83,8 @@ struct peer {
     struct rbuf assembly;         /* an incoming fragmented message */
     int assembling;
     uint32_t asm_gen;
+    uint64_t asm_id;             /* the message's id (first 8 bytes), kept
+                                    in case the assembly runs out of memory */
     uint64_t generation;          /* the peer's, as last seen */
     int dirty;                    /* uncommitted records in `out` */
     struct outreq *parked;        /* requests blocked at the peer */
@@ -422,7 +429,8 @@ static void flush_backlog(struct peer *pe)
         chunk = left > max ? max : left;
         more = pe->bl_off + chunk < hdr[1];
         if (ring_reserve(pe->out, (uint32_t)chunk,
-                         (uint32_t)hdr[0] | (more ? MSG_FRAG : 0), &d) != EMBER_OK)
+                         (uint32_t)hdr[0] | (more ? MSG_FRAG : 0) | (pe->bl_off ? MSG_CONT : 0),
+                         &d) != EMBER_OK)
             return;
         memcpy(d, pe->backlog.data + pe->bl_pos + sizeof(hdr) + pe->bl_off, chunk);
         pe->dirty = 1;
@@ -643,7 +651,8 @@ static void look_ahead(struct peer *pe)
             break;
         msg = data;
         ahead[nahead].key = NULL;
-        if (MSG_KIND(tag) == MSG_REQ && !(tag & MSG_FRAG) && len >= sizeof(h) + 8) {
+        if (MSG_KIND(tag) == MSG_REQ && !(tag & (MSG_FRAG | MSG_CONT)) &&
+            len >= sizeof(h) + 8) {
             memcpy(&h, msg, sizeof(h));
             memcpy(&l0, msg + sizeof(h), 4);
             if (h.argc >= 2 && h.db < W.arena->hdr->dbcount &&
@@ -835,6 +844,30 @@ static void wake(unsigned to)
         log_warning("waking worker %u: %s", to, strerror(errno));
 }
 
+/*
+ * A fragmented message did not fit in memory.  A request is answered with
+ * an error (it did not run); a reply is replaced by one, so the client
+ * gets an error instead of waiting forever.
+ */
+static void assembly_failed(unsigned from, unsigned kind)
+{
+    static const char req_oom[] = "-ERR out of memory receiving the command on its shard\r\n";
+    static const char rep_oom[] = "-ERR out of memory receiving the reply from its shard\r\n";
+    struct peer *pe = &peers[from];
+    char msg[8 + sizeof(rep_oom)];
+
+    log_warning("out of memory assembling a %zu-byte message from worker %u",
+                pe->assembly.len, from);
+    memcpy(msg, &pe->asm_id, 8);
+    memcpy(msg + 8, rep_oom, sizeof(rep_oom) - 1);
+    if (kind == MSG_REQ)
+        send_reply(pe, pe->asm_id, req_oom, sizeof(req_oom) - 1);
+    else if (kind == MSG_REP)
+        handle_reply(from, msg, 8 + sizeof(rep_oom) - 1, 0);
+    else if (kind == MSG_LATE)
+        handle_late(from, msg, 8 + sizeof(rep_oom) - 1);
+}
+
 unsigned cross_poll(void)
 {
     unsigned from, total = 0;
@@ -865,12 +898,24 @@ unsigned cross_poll(void)
                             "supervisor restarts us", from, ember_strerror(rc));
                 abort();
             }
-            if (pe->assembling && MSG_GEN(tag) != pe->asm_gen) {
+            if (pe->assembling && (MSG_GEN(tag) != pe->asm_gen || !(tag & MSG_CONT))) {
                 /* The sender died mid-message; its successor starts afresh. */
                 pe->assembly.len = 0;
+                pe->assembly.failed = 0;
                 pe->assembling = 0;
             }
+            if (!pe->assembling && (tag & MSG_CONT)) {
+                /* The rest of a message whose head went with our predecessor. */
+                ring_next(pe->in);
+                n++;
+                ahead_next++;
+                continue;
+            }
             if (pe->assembling || (tag & MSG_FRAG)) {
+                if (!pe->assembling) {
+                    BUG_ON(len < 8);
+                    memcpy(&pe->asm_id, data, 8);
+                }
                 rbuf_append(&pe->assembly, data, len);
                 pe->assembling = 1;
                 pe->asm_gen = MSG_GEN(tag);
@@ -880,14 +925,20 @@ unsigned cross_poll(void)
                     ahead_next++;
                     continue;
                 }
-                msg = pe->assembly.data;
-                mlen = pe->assembly.len;
-                BUG_ON(pe->assembly.failed);
+                if (pe->assembly.failed) {
+                    assembly_failed(from, MSG_KIND(tag));
+                    msg = NULL;
+                } else {
+                    msg = pe->assembly.data;
+                    mlen = pe->assembly.len;
+                }
             } else {
                 msg = data;
                 mlen = len;
             }
-            if (MSG_KIND(tag) == MSG_REQ) {
+            if (msg == NULL) {
+                /* dropped: assembly_failed() answered for it */
+            } else if (MSG_KIND(tag) == MSG_REQ) {
                 handle_request(from, msg, mlen, ring_record_end(pe->in));
             } else if (MSG_KIND(tag) == MSG_REP) {
                 handle_reply(from, msg, mlen, (tag & MSG_DEFER) != 0);
@@ -902,6 +953,7 @@ unsigned cross_poll(void)
             if (pe->assembling) {
                 pe->assembling = 0;
                 pe->assembly.len = 0;
+                pe->assembly.failed = 0;
                 if (pe->assembly.cap > (1u << 20)) {
                     rbuf_free(&pe->assembly);
                     rbuf_init(&pe->assembly);
