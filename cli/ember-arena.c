@@ -99,6 +99,9 @@ static int inspect(const char *arg, const char *shm_dir, const char *huge_dir, i
                (unsigned long long)r.heap_segs, (unsigned long long)r.blocks,
                (unsigned long long)r.keys, (unsigned long long)r.free_runs,
                (unsigned long long)r.free_segs);
+        printf("  heap             %llu free pages in runs, %llu slabs, %llu large blocks\n",
+               (unsigned long long)r.free_pages, (unsigned long long)r.slabs,
+               (unsigned long long)r.large_blocks);
         if (rc != EMBER_OK) {
             printf("  first problem    %s\n", r.first_error);
             status = 1;

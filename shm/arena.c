@@ -94,10 +94,16 @@ int shm_arena_grow(struct shm_arena *a, uint64_t size, int exempt)
 
 int shm_arena_tick(struct shm_arena *a)
 {
-    uint64_t want = a->hdr->heap_top + a->reserve_ahead;
+    uint64_t ahead = a->reserve_ahead, want;
 
-    if (a->in_mut || a->readonly || a->reserve_ahead == 0)
+    if (a->in_mut || a->readonly || ahead == 0)
         return EMBER_OK;
+    /* Headroom is memory spent (populated), and growing by a 16th at a
+     * time already leaves some: ask for a 32nd of the heap, at least a
+     * segment. */
+    if (a->reserve_auto && ahead > a->hdr->heap_top / 32)
+        ahead = a->hdr->heap_top / 32 > SHM_SEG_SIZE ? a->hdr->heap_top / 32 : SHM_SEG_SIZE;
+    want = a->hdr->heap_top + ahead;
     want = (want + SHM_SEG_SIZE - 1) & ~(uint64_t)(SHM_SEG_SIZE - 1);
     if (a->hdr->limit && want > a->hdr->limit)
         want = a->hdr->limit & ~(uint64_t)(SHM_SEG_SIZE - 1);
@@ -489,6 +495,7 @@ int shm_arena_open(const struct shm_arena_opts *o, struct shm_arena **out,
     a->readonly = o->region.readonly;
     a->inspect = o->region.private_copy;
     a->reserve_ahead = 4 * SHM_SEG_SIZE;
+    a->reserve_auto = 1;
 
     rc = shm_region_open(&o->region, &a->reg);
     if (rc == EMBER_ENOENT && o->create && !a->readonly && !a->inspect) {

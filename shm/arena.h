@@ -91,7 +91,8 @@ struct shm_arena {
     uint64_t mutations;        /* committed mutations, for stats */
     uint64_t log_records;      /* records written in the current mutation */
     uint64_t log_peak;         /* most records any mutation needed */
-    uint64_t reserve_ahead;    /* bytes of headroom shm_arena_tick() keeps */
+    uint64_t reserve_ahead;    /* bytes of headroom shm_arena_tick() keeps... */
+    int reserve_auto;          /* ...at most, a 32nd of the heap (default) */
 };
 
 /*
@@ -141,8 +142,10 @@ int shm_arena_unlink(const struct shm_region_opts *o);
 
 /*
  * Housekeeping for the owner's idle moments: makes sure the region has
- * a->reserve_ahead bytes beyond the heap top, so that the allocator rarely
- * has to grow the file in the middle of a command.  Outside mutations only.
+ * a->reserve_ahead bytes beyond the heap top (with reserve_auto, the
+ * default: a 32nd of the heap, between a segment and reserve_ahead), so
+ * that the allocator rarely has to grow the file in the middle of a
+ * command.  Outside mutations only.
  */
 int shm_arena_tick(struct shm_arena *a);
 

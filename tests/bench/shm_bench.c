@@ -83,6 +83,7 @@ static struct shm_arena *insert_run(const char *name, uint64_t n, size_t klen,
     /* The worker keeps the region grown ahead in its idle time; do the
      * same here so inserts measure the keyspace, not fallocate(). */
     a->reserve_ahead = 64ull << 20;
+    a->reserve_auto = 0;
     shm_arena_tick(a);
     memset(v, 'v', vlen);
     *used0 = a->hdr->used_bytes;
@@ -227,6 +228,7 @@ static void alloc_bench(void)
     snprintf(name, sizeof(name), "ember-bench-a-%d", (int)getpid());
     a = open_arena(name);
     a->reserve_ahead = 256ull << 20;
+    a->reserve_auto = 0;
     shm_arena_tick(a);
     used0 = a->hdr->used_bytes;
     heap0 = a->hdr->heap_top;
