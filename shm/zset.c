@@ -59,6 +59,7 @@ _Static_assert(HEAD_WORDS * 8 >= 12 * ZSET_MAXLEVEL + 12, "zset head size");
 #define PACK_MAX (1u << 30)
 
 unsigned zset_debug_level;
+int zset_shrink_to_compact;
 
 /* Stop conditions of iterators. */
 #define STOP_NONE  0
@@ -1315,6 +1316,8 @@ static int maybe_compact(struct shm_arena *a, struct ks_ref *r)
     uint8_t *val;
     int rc;
 
+    if (!zset_shrink_to_compact)
+        return EMBER_OK;
     count = descp(a, desc)->length;
     if (count > ks_limits.zset_entries / 2)
         return EMBER_OK;

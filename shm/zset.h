@@ -230,4 +230,12 @@ extern const struct ks_type_ops zset_ops;
 /* Test hook: when non-zero, the level of every new skiplist node. */
 extern unsigned zset_debug_level;
 
+/*
+ * Whether a full value that shrinks to half the entry limit goes back to
+ * compact.  Off by default: Redis never converts a skiplist back, and the
+ * two encodings differ visibly (a compact score -0 reads back 0, as in
+ * Redis's listpacks), so ember keeps the encoding Redis would have.
+ */
+extern int zset_shrink_to_compact;
+
 #endif /* SHM_ZSET_H */

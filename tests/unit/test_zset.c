@@ -26,6 +26,7 @@ static int setup(void **state)
     f->o = shmtest_opts(f->name);
     f->a = shmtest_open(&f->o);
     f->limits = ks_limits;
+    zset_shrink_to_compact = 1;     /* the tests cover both conversions */
     if (getenv("ZSET_TEST_SEED"))   /* replays another random run */
         rng = strtoull(getenv("ZSET_TEST_SEED"), NULL, 0) | 1;
     *state = f;
@@ -1442,6 +1443,43 @@ static void test_model(void **state)
 
 /* ---- memory --------------------------------------------------------------------------------- */
 
+/* By default a skiplist stays one when it shrinks, as in Redis. */
+static void test_shrink_keeps_skiplist(void **state)
+{
+    struct fixture *f = *state;
+    struct shm_arena *a = f->a;
+    struct ks_ref r;
+    unsigned out;
+    int removed;
+    char m[32];
+    int i;
+
+    zset_shrink_to_compact = 0;
+    fill(a, "z", "m", 0, 300, 1);
+    assert_string_equal(enc(a, "z"), "skiplist");
+    for (i = 0; i < 299; i++) {
+        snprintf(m, sizeof(m), "m%d", i);
+        r = ref(a, "z");
+        shm_begin(a);
+        assert_int_equal(zset_del(a, &r, m, strlen(m), &removed), EMBER_OK);
+        shm_commit(a);
+        assert_true(removed);
+    }
+    assert_string_equal(enc(a, "z"), "skiplist");
+    /* -0 keeps its sign in a skiplist */
+    r = ref(a, "z");
+    shm_begin(a);
+    assert_int_equal(zset_add(a, &r, "neg", 3, -0.0, 0, &out, NULL), EMBER_OK);
+    shm_commit(a);
+    {
+        double s = 1;
+        r = ref(a, "z");
+        assert_true(zset_score(a, &r, "neg", 3, &s));
+        assert_true(s == 0 && signbit(s));
+    }
+    shmtest_check(a);
+}
+
 static void test_usage(void **state)
 {
     struct fixture *f = *state;
@@ -1532,6 +1570,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_check_catches, setup, teardown),
         cmocka_unit_test_setup_teardown(test_crash_every_path, setup, teardown),
         cmocka_unit_test_setup_teardown(test_model, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_shrink_keeps_skiplist, setup, teardown),
         cmocka_unit_test_setup_teardown(test_usage, setup, teardown),
         cmocka_unit_test_setup_teardown(test_memory, setup, teardown),
     };
