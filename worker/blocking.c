@@ -22,6 +22,7 @@
 #include <string.h>
 
 #define NBUCKETS 1024
+#define BLOCK_FOREVER_MS (1000LL * 1000 * 1000 * 1000)
 
 struct bkey;
 struct bwait;
@@ -41,6 +42,7 @@ struct bkey {
     struct bkey *next;           /* hash chain */
     struct bkey *rnext;          /* ready list */
     int ready;
+    int serving;                 /* block_serve_ready() is walking its queue */
 };
 
 struct bwait {
@@ -125,7 +127,7 @@ static void waiter_free(struct bwait *w)
             n->next->prev = n->prev;
         else
             k->tail = n->prev;
-        if (k->head == NULL && !k->ready)
+        if (k->head == NULL && !k->ready && !k->serving)
             drop_key(k);
     }
     if (w->prev)
@@ -229,7 +231,9 @@ int block_on_keys(struct cmd_ctx *x, const int *key_idx, int nkeys, int64_t time
             k->head = n;
         k->tail = n;
     }
-    if (timeout_ms > 0) {
+    /* Past BLOCK_FOREVER_MS (about 30 years) a timer would only overflow
+     * somewhere: wait forever, which is what such a timeout means. */
+    if (timeout_ms > 0 && timeout_ms < BLOCK_FOREVER_MS) {
         struct timeval tv;
         w->timer = evtimer_new(W.base, on_timeout, w);
         tv.tv_sec = timeout_ms / 1000;
@@ -282,6 +286,8 @@ void block_serve_ready(void)
         struct bkey *k = ready;
         ready = k->rnext;
         k->ready = 0;
+        /* Freeing its last waiter must not free the key under us. */
+        k->serving = 1;
         while (k->head) {
             struct bwait *w = k->head->w;
             struct cmd_ctx x;
@@ -317,7 +323,10 @@ void block_serve_ready(void)
                 waiter_free(w);
             }
         }
-        if (k->head == NULL)
+        /* A waiter that pushed to this very key (BLMOVE k k) signalled it
+         * again: it stays on the ready list until served there. */
+        k->serving = 0;
+        if (k->head == NULL && !k->ready)
             drop_key(k);
     }
     /* Commands the unblocked clients sent meanwhile. */
@@ -370,22 +379,25 @@ unsigned block_local_clients(void)
     return n;
 }
 
+/*
+ * As Redis's getTimeoutFromObjectOrReply: the milliseconds are the seconds
+ * times 1000 rounded up (0.0001 is 1 ms; -0.0001 rounds to 0, forever).
+ * Redis then converts to a long long, and on x86-64 a value out of its
+ * range (inf, 1e16) becomes LLONG_MIN, "timeout is negative": so here too.
+ */
 int block_parse_timeout(struct cmd_ctx *x, int arg, int64_t *ms)
 {
-    long double t;
+    long double t, v;
 
     if (!util_str2ld(x->argv[arg].ptr, x->argv[arg].len, &t)) {
         reply_error(x, "ERR timeout is not a float or out of range");
         return -1;
     }
-    if (t < 0) {
+    v = ceill(t * 1000.0L);
+    if (!(v < 9223372036854775808.0L) || v < 0) {
         reply_error(x, "ERR timeout is negative");
         return -1;
     }
-    if (t * 1000.0L > (long double)(LLONG_MAX / 2)) {
-        reply_error(x, "ERR timeout is out of range");
-        return -1;
-    }
-    *ms = (int64_t)(t * 1000.0L);
+    *ms = (int64_t)v;
     return 0;
 }

@@ -28,8 +28,8 @@
 
 /* What a waiter that times out replies. */
 enum block_timeout_reply {
-    BLOCK_NULL_ARRAY,       /* BLPOP, BRPOP: *-1 / _ */
-    BLOCK_NULL_BULK,        /* BLMOVE, BRPOPLPUSH: $-1 / _ */
+    BLOCK_NULL_ARRAY,       /* *-1 / _: every list command (BLMOVE too, in Redis 7.0) */
+    BLOCK_NULL_BULK,        /* $-1 / _ */
 };
 
 /*
