@@ -409,6 +409,8 @@ static int mw_begin(struct mw *w, struct peer *pe, uint32_t kind, size_t total)
 
 static inline void mw_put(struct mw *w, const void *p, size_t n)
 {
+    if (n == 0)
+        return;   /* p may be NULL (a deferral carries no bytes): no memcpy */
     memcpy(w->dst + w->off, p, n);
     w->off += n;
 }
@@ -613,6 +615,30 @@ struct pending *cross_broadcast(struct client *c, int proto, unsigned db, merge_
     return p;
 }
 
+struct argv_copy *cross_argv_copy(const struct cmd_ctx *x)
+{
+    size_t bytes = 0;
+    struct argv_copy *m;
+    char *at;
+    int j;
+
+    for (j = 0; j < x->argc; j++)
+        bytes += x->argv[j].len;
+    m = malloc(sizeof(*m) + (size_t)x->argc * sizeof(m->argv[0]) + bytes);
+    if (m == NULL)
+        return NULL;
+    m->db = x->db;
+    m->argc = x->argc;
+    at = (char *)(m->argv + x->argc);
+    for (j = 0; j < x->argc; j++) {
+        memcpy(at, x->argv[j].ptr, x->argv[j].len);
+        m->argv[j].ptr = at;
+        m->argv[j].len = x->argv[j].len;
+        at += x->argv[j].len;
+    }
+    return m;
+}
+
 /* ---- receiving ------------------------------------------------------------------ */
 
 /*
@@ -746,6 +772,9 @@ static void handle_request(unsigned from, const char *msg, size_t len, uint64_t 
         rbuf_free(&scratch);
         rbuf_init(&scratch);
     }
+    /* Waiters on keys this command pushed to are served before the next
+     * request, as after a local client's command (client.c). */
+    block_serve_ready();
 }
 
 /* Closes a client whose reply was lost with a worker. */

@@ -124,6 +124,15 @@ int cross_busy(void);
 /* A peer was restarted: fail what was waiting on its predecessor. */
 void cross_check_peers(void);
 
+/* A command's arguments copied into one malloc'd block (free() it), for
+ * phases that need them after the command returned: p->ctx, typically. */
+struct argv_copy {
+    unsigned db;
+    int argc;
+    struct resp_arg argv[];   /* then the bytes */
+};
+struct argv_copy *cross_argv_copy(const struct cmd_ctx *x);
+
 /* Merge helpers for common shapes. */
 merge_fn merge_sum_ints;        /* :n parts -> :sum */
 merge_fn merge_first_error_or_ok; /* +OK unless a part failed */

@@ -30,16 +30,20 @@
  * only this shard's work.  With one worker everything is local.
  */
 #include "server.h"
+#include "blocking.h"
 #include "commands.h"
 #include "cross.h"
 #include "util.h"
 
 #include "shm/alloc.h"
 #include "shm/hset.h"
+#include "shm/qlist.h"
+#include "shm/zset.h"
 
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -689,13 +693,20 @@ static uint64_t scan_global_cursor(unsigned shard, uint64_t next)
     return 0;
 }
 
-/* A remote step's [local cursor, keys] -> [global cursor, keys]. */
+static void scan_send_step(struct pending *p, unsigned shard, uint64_t cursor);
+
+/*
+ * A remote step's [local cursor, keys] -> [global cursor, keys].  A shard
+ * that finished without a key hands over to the next one in the same call,
+ * so that an empty keyspace answers cursor 0 at once, as Redis does.
+ */
 static void merge_scan(struct pending *p, struct resp_out *out)
 {
     const struct rbuf *r = &p->parts[0].reply;
     const char *cur;
     size_t at, l, n = 0;
-    long long h, next;
+    long long h, next, nkeys;
+    unsigned shard = (unsigned)p->arg[0];
     char buf[24];
     int bl;
 
@@ -705,16 +716,41 @@ static void merge_scan(struct pending *p, struct resp_out *out)
     }
     at = parse_num_line(r->data, r->len, '*', &h);
     if (at == 0 || h != 2 || (l = parse_bulk(r->data + at, r->len - at, &cur, &n)) == 0 ||
-        cur == NULL || !util_str2ll(cur, n, &next) || next < 0) {
+        cur == NULL || !util_str2ll(cur, n, &next) || next < 0 ||
+        parse_num_line(r->data + at + l, r->len - at - l, '*', &nkeys) == 0) {
         reply_malformed(out);
         return;
     }
     at += l;
+    if (next == 0 && nkeys == 0 && shard + 1 < W.nworkers) {
+        p->arg[0] = shard + 1;
+        cross_rearm(p, 1, merge_scan);
+        scan_send_step(p, shard + 1, 0);
+        return;
+    }
     bl = snprintf(buf, sizeof(buf), "%llu",
-                  (unsigned long long)scan_global_cursor((unsigned)p->arg[0], (uint64_t)next));
+                  (unsigned long long)scan_global_cursor(shard, (uint64_t)next));
     resp_add_array(out, 2);
     resp_add_bulk(out, buf, (size_t)bl);
     rbuf_append(out->b, r->data + at, r->len - at);   /* the keys, as encoded */
+}
+
+/* Sends "@scan cursor options..." to `shard` as the pending's part 0; the
+ * options are the client's, kept in p->ctx. */
+static void scan_send_step(struct pending *p, unsigned shard, uint64_t cursor)
+{
+    const struct argv_copy *m = p->ctx;
+    struct resp_arg v[16];
+    char buf[24];
+    int i;
+
+    v[0].ptr = "@scan";
+    v[0].len = 5;
+    v[1].ptr = buf;
+    v[1].len = (size_t)snprintf(buf, sizeof(buf), "%llu", (unsigned long long)cursor);
+    for (i = 2; i < m->argc; i++)
+        v[i] = m->argv[i];
+    cross_send_part(p, 0, shard, m->db, m->argc, v);
 }
 
 void scanCommand(struct cmd_ctx *x)
@@ -722,14 +758,16 @@ void scanCommand(struct cmd_ctx *x)
     struct scan_step s;
     struct scan_opts o;
     struct pending *p;
-    struct resp_arg *v;
+    struct argv_copy *m;
     uint64_t cursor, next;
     unsigned shard;
-    char buf[24];
-    int i;
 
     if (arg_cursor(x, 1, &cursor) != 0 || parse_scan_opts(x, 2, &o) != 0)
         return;
+    if (x->argc > 16) {
+        reply_syntax(x);   /* at most MATCH, COUNT and TYPE once each: 8 arguments */
+        return;
+    }
     shard = (unsigned)(cursor >> SCAN_SHARD_SHIFT);
     cursor &= SCAN_LOCAL_MASK;
     if (shard >= W.nworkers) {
@@ -739,31 +777,32 @@ void scanCommand(struct cmd_ctx *x)
         resp_add_array(&x->out, 0);
         return;
     }
-    if (local_only(x) || shard == W.id) {
+    /* Steps on this shard run here, moving on while a shard ends empty. */
+    while (local_only(x) || shard == W.id) {
         memset(&s, 0, sizeof(s));
         s.o = &o;
         rbuf_init(&s.keys);
         next = scan_local(x, cursor, &s);
+        if (next == 0 && s.n == 0 && shard + 1 < W.nworkers && !local_only(x)) {
+            scan_free(&s);
+            shard++;
+            cursor = 0;
+            continue;
+        }
         scan_reply(x, &s, scan_global_cursor(shard, next));
         scan_free(&s);
         return;
     }
-    v = malloc(sizeof(*v) * (size_t)x->argc);
-    if (v == NULL || (p = cross_pending(x->c, x->c->proto, 1, merge_scan)) == NULL) {
-        free(v);
+    m = cross_argv_copy(x);
+    if (m == NULL || (p = cross_pending(x->c, x->c->proto, 1, merge_scan)) == NULL) {
+        free(m);
         reply_error(x, "ERR out of memory");
         return;
     }
     p->arg[0] = shard;
-    v[0].ptr = "@scan";
-    v[0].len = 5;
-    v[1].ptr = buf;
-    v[1].len = (size_t)snprintf(buf, sizeof(buf), "%llu", (unsigned long long)cursor);
-    for (i = 2; i < x->argc; i++)
-        v[i] = x->argv[i];
-    cross_send_part(p, 0, shard, x->db, x->argc, v);
+    p->ctx = m;
+    scan_send_step(p, shard, cursor);
     cross_pending_issued(p);
-    free(v);
 }
 
 /* @scan cursor [MATCH p] [COUNT n] [TYPE t]: one step of this shard. */
@@ -906,8 +945,7 @@ void irandomkeyCommand(struct cmd_ctx *x)
  *                  zset    u64 count, then each member in rank order as
  *                          u64 length + bytes + its score (IEEE-754 double)
  *
- * Strings, hashes and sets travel so far; lists and sorted sets plug into
- * dump_value() and restore_value() once their shm modules are in.
+ * Every type travels.
  */
 #define DUMP_VERSION 1
 #define DUMP_HDR 16
@@ -917,6 +955,54 @@ typedef void dump_sink(void *ctx, const void *p, size_t n);
 static void sink_u64(dump_sink *sink, void *ctx, uint64_t v)
 {
     sink(ctx, &v, 8);
+}
+
+/* A sorted set's dump (the table above): members in rank order, each with
+ * its score's IEEE bits, so the value arrives exactly as it left. */
+static int dump_zset(const struct ks_ref *r, dump_sink *sink, void *ctx, int64_t exp)
+{
+    unsigned char h[DUMP_HDR];
+    struct zset_it it;
+    const uint8_t *m;
+    size_t mlen;
+    double s;
+
+    memset(h, 0, sizeof(h));
+    h[0] = DUMP_VERSION;
+    h[1] = KS_T_ZSET;
+    memcpy(h + 8, &exp, 8);
+    sink(ctx, h, sizeof(h));
+    sink_u64(sink, ctx, zset_len(W.arena, r));
+    zset_iter_rank(W.arena, r, 0, 0, &it);
+    while (zset_next(&it, &m, &mlen, &s)) {
+        sink_u64(sink, ctx, mlen);
+        sink(ctx, m, mlen);
+        sink(ctx, &s, 8);
+    }
+    return 0;
+}
+
+/* A list's dump: its elements head to tail (t_list.c's types). */
+static int dump_list(const struct ks_ref *r, dump_sink *sink, void *ctx, int64_t exp)
+{
+    unsigned char h[DUMP_HDR];
+    struct qlist_iter it;
+    struct qlist_elem el;
+    int rc;
+
+    memset(h, 0, sizeof(h));
+    h[0] = DUMP_VERSION;
+    h[1] = KS_T_LIST;
+    memcpy(h + 8, &exp, 8);
+    sink(ctx, h, sizeof(h));
+    sink_u64(sink, ctx, qlist_len(W.arena, r));
+    qlist_iter_init(W.arena, r, 0, QLIST_TAIL, &it);
+    while ((rc = qlist_iter_next(&it, &el)) > 0) {
+        sink_u64(sink, ctx, el.len);
+        sink(ctx, el.s, el.len);
+    }
+    qlist_iter_release(&it);
+    return rc < 0 ? -1 : 0;
 }
 
 /* Emits r's value, serialized, to sink in pieces.  0, or -1 when its type
@@ -930,6 +1016,10 @@ static int dump_value(const struct ks_ref *r, dump_sink *sink, void *ctx)
     size_t mlen, vlen;
     struct hset_it it;
 
+    if (e->type == KS_T_ZSET)
+        return dump_zset(r, sink, ctx, exp);
+    if (e->type == KS_T_LIST)
+        return dump_list(r, sink, ctx, exp);
     if (e->type != KS_T_STRING && e->type != KS_T_HASH && e->type != KS_T_SET)
         return -1;
     memset(h, 0, sizeof(h));
@@ -1025,7 +1115,7 @@ static int take_bytes(const char **p, const char *end, const char **s, size_t *n
     return 0;
 }
 
-/* Is p..end a well-formed hash or set body (count, members[, values])? */
+/* Is p..end a well-formed hash, set or list body (count, members[, values])? */
 static int hset_body_ok(unsigned type, const char *p, const char *end)
 {
     const char *m, *v;
@@ -1043,6 +1133,30 @@ static int hset_body_ok(unsigned type, const char *p, const char *end)
     return p == end;
 }
 
+/* Is p..end a well-formed sorted set body (count, then member and score,
+ * no NaN)? */
+static int zset_body_ok(const char *p, const char *end)
+{
+    uint64_t count, i;
+    const char *m;
+    size_t mlen;
+    double s;
+
+    if (end - p < 8)
+        return 0;
+    memcpy(&count, p, 8);
+    p += 8;
+    for (i = 0; i < count; i++) {
+        if (take_bytes(&p, end, &m, &mlen) != 0 || end - p < 8)
+            return 0;
+        memcpy(&s, p, 8);
+        if (isnan(s))
+            return 0;
+        p += 8;
+    }
+    return p == end;
+}
+
 /* Why a serialized value cannot be stored, or NULL when it can. */
 static const char *value_error(const char *blob, size_t len)
 {
@@ -1053,10 +1167,36 @@ static const char *value_error(const char *blob, size_t len)
     type = (unsigned char)blob[1];
     if (type == KS_T_STRING)
         return NULL;
-    if (type == KS_T_HASH || type == KS_T_SET)
+    if (type == KS_T_HASH || type == KS_T_SET || type == KS_T_LIST)
         return hset_body_ok(type, blob + DUMP_HDR, blob + len) ? NULL
                : "ERR value from another shard is malformed";
+    if (type == KS_T_ZSET)
+        return zset_body_ok(blob + DUMP_HDR, blob + len) ? NULL
+               : "ERR value from another shard is malformed";
     return "ERR a value of this type cannot move between shards yet";
+}
+
+/* A list's elements (count at p, then each one) pushed to r's tail, up to
+ * 64 per qlist_push(). */
+static int restore_list(struct ks_ref *r, const char *p, const char *end)
+{
+    struct pack_str v[64];
+    uint64_t count, i;
+    uint32_t n = 0;
+    int rc = EMBER_OK;
+
+    memcpy(&count, p, 8);
+    p += 8;
+    for (i = 0; i < count && rc == EMBER_OK; i++) {
+        const char *el = NULL;
+        (void)take_bytes(&p, end, &el, &v[n].len);
+        v[n].s = el;
+        if (++n == 64 || i + 1 == count) {
+            rc = qlist_push(W.arena, r, QLIST_TAIL, v, n);
+            n = 0;
+        }
+    }
+    return rc;
 }
 
 /*
@@ -1081,6 +1221,27 @@ static int restore_value(struct cmd_ctx *x, const struct resp_arg *key, const ch
     if (type == KS_T_STRING) {
         rc = ks_set_string(W.arena, x->db, key->ptr, key->len, blob + DUMP_HDR,
                            len - DUMP_HDR, exp < 0 ? -1 : exp);
+    } else if (type == KS_T_ZSET) {
+        /* Members in rank order with their exact scores, then the expiry. */
+        unsigned out;
+        double s;
+        (void)ks_ref_find(W.arena, x->db, key->ptr, key->len, &r);
+        memcpy(&count, blob + DUMP_HDR, 8);
+        for (i = 0; i < count && rc == EMBER_OK; i++) {
+            (void)take_bytes(&p, end, &m, &mlen);
+            memcpy(&s, p, 8);
+            p += 8;
+            rc = zset_add(W.arena, &r, m, mlen, s, 0, &out, NULL);
+        }
+        if (rc == EMBER_OK && exp >= 0 && r.off != 0)
+            rc = ks_set_expire(W.arena, x->db, &r.pos, r.hash, r.off, exp, &noff);
+    } else if (type == KS_T_LIST) {
+        /* Elements head to tail, then the expiry; its waiters get served. */
+        (void)ks_ref_find(W.arena, x->db, key->ptr, key->len, &r);
+        rc = restore_list(&r, blob + DUMP_HDR, end);
+        if (rc == EMBER_OK && exp >= 0 && r.off != 0)
+            rc = ks_set_expire(W.arena, x->db, &r.pos, r.hash, r.off, exp, &noff);
+        block_signal_key(x->db, key->ptr, key->len);
     } else {
         /* A hash or a set: members one by one, then the expiry. */
         (void)ks_ref_find(W.arena, x->db, key->ptr, key->len, &r);
@@ -1234,6 +1395,8 @@ static void rename_local(struct cmd_ctx *x, int nx)
     if (rc != EMBER_OK)
         goto fail;
     x->dirty++;
+    if (e.type == KS_T_LIST)   /* clients blocked on dst get served */
+        block_signal_key(x->db, dst->ptr, dst->len);
     if (nx)
         resp_add_int(&x->out, 1);
     else

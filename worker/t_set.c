@@ -644,7 +644,7 @@ static void store_members(struct cmd_ctx *x, const struct resp_arg *dst,
             db_fail(x, rc);
             return;
         }
-        x->dirty++;
+        x->dirty += n == 0;   /* Redis counts a replaced dst once, below */
     }
     for (i = 0; i < n; i++) {
         rc = hset_put(W.arena, &r, KS_T_SET, m[i].ptr, m[i].len, NULL, 0, 0, &added);
@@ -1073,36 +1073,6 @@ static void smove_local(struct cmd_ctx *x)
 
 /* The command, copied: later phases are sent after the client's input
  * moved on. */
-struct argv_copy {
-    unsigned db;
-    int argc;
-    struct resp_arg argv[];   /* then the bytes */
-};
-
-static struct argv_copy *argv_copy_new(const struct cmd_ctx *x)
-{
-    size_t bytes = 0;
-    struct argv_copy *m;
-    char *at;
-    int j;
-
-    for (j = 0; j < x->argc; j++)
-        bytes += x->argv[j].len;
-    m = malloc(sizeof(*m) + (size_t)x->argc * sizeof(m->argv[0]) + bytes);
-    if (m == NULL)
-        return NULL;
-    m->db = x->db;
-    m->argc = x->argc;
-    at = (char *)(m->argv + x->argc);
-    for (j = 0; j < x->argc; j++) {
-        memcpy(at, x->argv[j].ptr, x->argv[j].len);
-        m->argv[j].ptr = at;
-        m->argv[j].len = x->argv[j].len;
-        at += x->argv[j].len;
-    }
-    return m;
-}
-
 /* Sends "name key [member]" as part i to key's owner. */
 static void send_key_cmd(struct pending *p, unsigned i, const char *name,
                          const struct argv_copy *m, int key, int with_member)
@@ -1165,7 +1135,7 @@ static void merge_smove_check(struct pending *p, struct resp_out *out)
 
 static void smove_split(struct cmd_ctx *x)
 {
-    struct argv_copy *m = argv_copy_new(x);
+    struct argv_copy *m = cross_argv_copy(x);
     struct pending *p = NULL;
 
     if (m != NULL)
