@@ -144,7 +144,7 @@ int ks_insert(struct shm_arena *a, unsigned db, uint64_t hash, uint64_t off)
     return rc;
 }
 
-struct ks_limits ks_limits = { 128, 64, 128, 64, 512, 128, 64, -2 };
+struct ks_limits ks_limits = { 512, 64, 128, 64, 512, 128, 64, -2 };
 
 /* A big value goes to the garbage list; a small one is freed now. */
 static void free_value(struct shm_arena *a, unsigned type, uint64_t desc)

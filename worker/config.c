@@ -3,18 +3,29 @@
  *
  * Descriptors are built from CONFIG_TABLE once; everything else (parsing,
  * formatting, help, man page, the shared page) walks the descriptors.
+ *
+ * The shared page keeps, per shared setting, its value and the page
+ * version at which it was last published.  Each process remembers the
+ * version it has taken in up to (seen_version) and the value of every
+ * shared setting as of its last sync or publish (known[]): a setting whose
+ * current value differs from known[] is one this process changed, and is
+ * the only kind it publishes.  Readers check the version without the lock
+ * (one atomic load per loop turn) and take the lock only when it moved.
  */
 #include "config.h"
 #include "util.h"
 
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 struct ember_config config;
 
@@ -54,6 +65,18 @@ static const struct desc *find(const char *name)
         if (strcasecmp(descs[i].name, name) == 0)
             return &descs[i];
     return NULL;
+}
+
+const char *config_name(const char *name)
+{
+    const struct desc *d = find(name);
+    return d ? d->name : NULL;
+}
+
+int config_is_mutable(const char *name)
+{
+    const struct desc *d = find(name);
+    return d == NULL ? -1 : !(d->flags & CONF_IMMUTABLE);
 }
 
 static void errf(char *err, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -176,10 +199,19 @@ range:
     case CONF_ENUM:
         e = enum_index(d->enums, v);
         if (e < 0) {
-            errf(err, errlen, "argument(s) must be one of the following: %s", d->enums);
-            for (char *p = err; err && *p; p++)
-                if (*p == '|')
-                    *p = ',';
+            /* Redis lists the values as "a, b, c". */
+            char list[256];
+            size_t k, len = 0;
+            for (k = 0; d->enums[k] && len + 3 < sizeof(list); k++) {
+                if (d->enums[k] == '|') {
+                    list[len++] = ',';
+                    list[len++] = ' ';
+                } else {
+                    list[len++] = d->enums[k];
+                }
+            }
+            list[len] = '\0';
+            errf(err, errlen, "argument(s) must be one of the following: %s", list);
             return -1;
         }
         *(int *)d->field = e;
@@ -220,7 +252,7 @@ int config_set(const char *name, const char *value, int running, char *err, size
         return -1;
     }
     /* Settings ember keeps for Redis compatibility only take the value
-     * that is true of ember. */
+     * that is true of ember (clients set them to it: CONFIG SET save ""). */
     if (strcmp(d->name, "save") == 0 && value[0] != '\0') {
         errf(err, errlen, "snapshots are not implemented yet; only \"\" is accepted");
         return -1;
@@ -310,6 +342,29 @@ static int split_line(char *line, char **name, char **value)
     return 1;
 }
 
+static char loaded_path[PATH_MAX];
+
+/* Remembers path as an absolute path for INFO config_file, taken now:
+ * emberd changes directory later.  realpath() resolves it; should it fail
+ * (the file is gone already), the path is joined to the directory. */
+static void remember_path(const char *path)
+{
+    char cwd[PATH_MAX];
+
+    if (realpath(path, loaded_path) != NULL)
+        return;
+    if (path[0] != '/' && getcwd(cwd, sizeof(cwd)) != NULL &&
+        (size_t)snprintf(loaded_path, sizeof(loaded_path), "%s/%s", cwd, path) <
+        sizeof(loaded_path))
+        return;
+    snprintf(loaded_path, sizeof(loaded_path), "%s", path);
+}
+
+const char *config_file_path(void)
+{
+    return loaded_path;
+}
+
 int config_load_file(const char *path, char *err, size_t errlen)
 {
     FILE *f = fopen(path, "r");
@@ -333,7 +388,13 @@ int config_load_file(const char *path, char *err, size_t errlen)
             return -1;
         }
     }
+    if (ferror(f)) {
+        errf(err, errlen, "cannot read config file %s: %s", path, strerror(errno));
+        fclose(f);
+        return -1;
+    }
     fclose(f);
+    remember_path(path);
     return 0;
 }
 
@@ -376,63 +437,149 @@ void config_print_mdoc(FILE *f, int as_keywords)
 /* ---- shared page ------------------------------------------------------------------ */
 
 struct config_shared {
-    atomic_uint_fast64_t version;   /* bumped by every publish */
-    atomic_flag lock;               /* writers only */
-    long long vals[NDESCS];         /* mutable numeric settings */
+    pthread_mutex_t lock;           /* robust, process-shared */
+    atomic_uint_fast64_t version;   /* bumped by every publish that changed something */
+    uint64_t ver[NDESCS];           /* version at which setting i was last published */
+    long long vals[NDESCS];         /* its value (shared settings only) */
 };
 
-static uint64_t seen_version;
-
-struct config_shared *config_shared_create(void)
-{
-    struct config_shared *s = mmap(NULL, sizeof(*s), PROT_READ | PROT_WRITE,
-                                   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    if (s == MAP_FAILED)
-        return NULL;
-    atomic_flag_clear(&s->lock);
-    config_shared_publish(s);
-    return s;
-}
+static uint64_t seen_version;       /* page version this process has taken in */
+static long long known[NDESCS];     /* shared settings as of the last sync or publish */
 
 static int shareable(const struct desc *d)
 {
     return !(d->flags & CONF_IMMUTABLE) && d->type != CONF_STRING;
 }
 
-void config_shared_publish(struct config_shared *s)
+static long long get_num(const struct desc *d)
 {
+    return d->type == CONF_BOOL || d->type == CONF_ENUM ? *(int *)d->field
+                                                        : *(long long *)d->field;
+}
+
+static void put_num(const struct desc *d, long long v)
+{
+    if (d->type == CONF_BOOL || d->type == CONF_ENUM)
+        *(int *)d->field = (int)v;
+    else
+        *(long long *)d->field = v;
+}
+
+/* Takes the page's lock; a holder that died leaves at worst one setting
+ * written without its version (a CONFIG SET that was never acknowledged):
+ * the page is consistent as it is.  0 or -1. */
+static int page_lock(struct config_shared *s)
+{
+    int rc = pthread_mutex_lock(&s->lock);
+
+    if (rc == EOWNERDEAD)
+        rc = pthread_mutex_consistent(&s->lock);
+    return rc == 0 ? 0 : -1;
+}
+
+static void page_unlock(struct config_shared *s)
+{
+    (void)pthread_mutex_unlock(&s->lock);
+}
+
+struct config_shared *config_shared_create(void)
+{
+    struct config_shared *s = mmap(NULL, sizeof(*s), PROT_READ | PROT_WRITE,
+                                   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    pthread_mutexattr_t a;
+    int rc;
     size_t i;
 
-    while (atomic_flag_test_and_set_explicit(&s->lock, memory_order_acquire))
-        ;
+    if (s == MAP_FAILED)
+        return NULL;
+    rc = pthread_mutexattr_init(&a);
+    if (rc == 0) {
+        if ((rc = pthread_mutexattr_setpshared(&a, PTHREAD_PROCESS_SHARED)) == 0 &&
+            (rc = pthread_mutexattr_setrobust(&a, PTHREAD_MUTEX_ROBUST)) == 0)
+            rc = pthread_mutex_init(&s->lock, &a);
+        pthread_mutexattr_destroy(&a);
+    }
+    if (rc != 0) {
+        munmap(s, sizeof(*s));
+        errno = rc;
+        return NULL;
+    }
     for (i = 0; i < NDESCS; i++) {
         if (!shareable(&descs[i]))
             continue;
-        s->vals[i] = descs[i].type == CONF_BOOL || descs[i].type == CONF_ENUM
-                     ? *(int *)descs[i].field : *(long long *)descs[i].field;
+        s->vals[i] = known[i] = get_num(&descs[i]);
+        s->ver[i] = 1;
     }
-    seen_version = atomic_fetch_add_explicit(&s->version, 1, memory_order_release) + 1;
-    atomic_flag_clear_explicit(&s->lock, memory_order_release);
+    atomic_store_explicit(&s->version, 1, memory_order_release);
+    seen_version = 1;
+    return s;
+}
+
+/* Takes in every shared setting published after version `after`.  Caller
+ * holds the lock.  Returns 1 if a local value changed. */
+static int take_in(struct config_shared *s, uint64_t after)
+{
+    int changed = 0;
+    size_t i;
+
+    for (i = 0; i < NDESCS; i++) {
+        if (!shareable(&descs[i]) || s->ver[i] <= after)
+            continue;
+        changed |= get_num(&descs[i]) != s->vals[i];
+        put_num(&descs[i], s->vals[i]);
+        known[i] = s->vals[i];
+    }
+    return changed;
+}
+
+void config_shared_attach(struct config_shared *s)
+{
+    seen_version = 0;
+    (void)config_shared_sync(s);
+}
+
+int config_shared_publish(struct config_shared *s)
+{
+    uint64_t v;
+    int mine = 0;
+    size_t i;
+
+    if (page_lock(s) != 0)
+        return -1;
+    v = atomic_load_explicit(&s->version, memory_order_relaxed) + 1;
+    for (i = 0; i < NDESCS; i++) {
+        const struct desc *d = &descs[i];
+        long long cur;
+        if (!shareable(d))
+            continue;
+        cur = get_num(d);
+        if (cur != known[i]) {
+            /* Changed here: ours, even if another process published the
+             * same setting meanwhile (the last one published wins). */
+            s->vals[i] = known[i] = cur;
+            s->ver[i] = v;
+            mine = 1;
+        } else if (s->ver[i] > seen_version) {
+            put_num(d, s->vals[i]);
+            known[i] = s->vals[i];
+        }
+    }
+    if (mine)
+        atomic_store_explicit(&s->version, v, memory_order_release);
+    seen_version = atomic_load_explicit(&s->version, memory_order_relaxed);
+    page_unlock(s);
+    return 0;
 }
 
 int config_shared_sync(struct config_shared *s)
 {
     uint64_t v = atomic_load_explicit(&s->version, memory_order_acquire);
-    size_t i;
+    int changed;
 
-    if (v == seen_version)
+    if (v == seen_version || page_lock(s) != 0)
         return 0;
-    while (atomic_flag_test_and_set_explicit(&s->lock, memory_order_acquire))
-        ;
-    for (i = 0; i < NDESCS; i++) {
-        if (!shareable(&descs[i]))
-            continue;
-        if (descs[i].type == CONF_BOOL || descs[i].type == CONF_ENUM)
-            *(int *)descs[i].field = (int)s->vals[i];
-        else
-            *(long long *)descs[i].field = s->vals[i];
-    }
+    changed = take_in(s, seen_version);
     seen_version = atomic_load_explicit(&s->version, memory_order_relaxed);
-    atomic_flag_clear_explicit(&s->lock, memory_order_release);
-    return 1;
+    page_unlock(s);
+    return changed;
 }

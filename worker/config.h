@@ -8,10 +8,18 @@
  * them can drift from the others.
  *
  * Mutable settings also live in a small shared page that the supervisor
- * maps before forking: CONFIG SET in any worker writes it and bumps its
- * version, every worker applies changes at its next loop turn, and a
- * worker that is restarted starts from it.  Immutable ones (the port, the
- * worker count...) are fixed at start and need a restart to change.
+ * maps before forking (config_shared_*, below): CONFIG SET in any worker
+ * publishes there the settings it changed, each with its own version, and
+ * every worker applies what others published at its next loop turn (and
+ * before CONFIG SET replies: t_server.c asks them to); a worker that is
+ * restarted starts from the page, so it comes back with the values CONFIG
+ * SET gave.  Immutable ones (the port, the worker count...) are fixed at
+ * start and need a restart to change.
+ *
+ * CONF_HIDDEN settings exist for Redis compatibility (clients and Redis's
+ * test suite set them): CONFIG GET reports them, --help and the man pages
+ * leave them out.  save and appendonly accept only the value that is true
+ * of ember, so they never change and need no sharing.
  */
 #ifndef WORKER_CONFIG_H
 #define WORKER_CONFIG_H
@@ -81,25 +89,28 @@ enum config_type { CONF_BOOL, CONF_INT, CONF_MEMORY, CONF_STRING, CONF_ENUM };
       "unix socket for emberctl; default <dir>/emberd.sock")                             \
     X("cpu-affinity", cpu_affinity, CONF_BOOL, "yes", 0, 0, NULL, CONF_IMMUTABLE,        \
       "pin worker n to the n-th online CPU")                                             \
-    X("hash-max-listpack-entries", hash_max_listpack_entries, CONF_INT, "128", 0, LLONG_MAX,  \
+    X("hash-max-listpack-entries", hash_max_listpack_entries, CONF_INT, "512", 0, LLONG_MAX,  \
       NULL, 0, "hashes with more fields than this use a hash table")                        \
-    X("hash-max-listpack-value", hash_max_listpack_value, CONF_INT, "64", 0, LLONG_MAX, NULL,  \
-      0, "hashes with a longer field or value than this use a hash table")                  \
+    X("hash-max-listpack-value", hash_max_listpack_value, CONF_MEMORY, "64", 0, LLONG_MAX, \
+      NULL, 0, "hashes with a longer field or value than this use a hash table")         \
     X("set-max-listpack-entries", set_max_listpack_entries, CONF_INT, "128", 0, LLONG_MAX,    \
       NULL, 0, "sets with more members than this use a hash table")                         \
-    X("set-max-listpack-value", set_max_listpack_value, CONF_INT, "64", 0, LLONG_MAX, NULL,    \
-      0, "sets with a longer member than this use a hash table")                            \
+    X("set-max-listpack-value", set_max_listpack_value, CONF_MEMORY, "64", 0, LLONG_MAX, \
+      NULL, 0, "sets with a longer member than this use a hash table")                   \
     X("set-max-intset-entries", set_max_intset_entries, CONF_INT, "512", 0, LLONG_MAX, NULL,   \
       0, "sets of integers only stay compact up to this many members")                      \
     X("zset-max-listpack-entries", zset_max_listpack_entries, CONF_INT, "128", 0, LLONG_MAX,  \
       NULL, 0, "sorted sets with more members than this use a skiplist")                    \
-    X("zset-max-listpack-value", zset_max_listpack_value, CONF_INT, "64", 0, LLONG_MAX, NULL,  \
-      0, "sorted sets with a longer member than this use a skiplist")                       \
+    X("zset-max-listpack-value", zset_max_listpack_value, CONF_MEMORY, "64", 0, LLONG_MAX, \
+      NULL, 0, "sorted sets with a longer member than this use a skiplist")              \
     X("list-max-listpack-size", list_max_listpack_size, CONF_INT, "-2", INT32_MIN, INT32_MAX, NULL,   \
       0, "list node size: -1..-5 = 4..64 KiB, positive = elements per node")                \
-    X("save", save, CONF_STRING, "", 0, 0, NULL, CONF_IMMUTABLE | CONF_HIDDEN,           \
+    X("list-compress-depth", list_compress_depth, CONF_INT, "0", 0, INT_MAX, NULL,         \
+      CONF_HIDDEN, "Redis's list node compression: accepted and reported, no effect "     \
+      "(ember LZ4-compresses inner list nodes whenever that pays)")                      \
+    X("save", save, CONF_STRING, "", 0, 0, NULL, CONF_HIDDEN,                            \
       "snapshots: not implemented yet; only the empty value is accepted")                \
-    X("appendonly", appendonly, CONF_BOOL, "no", 0, 0, NULL, CONF_IMMUTABLE | CONF_HIDDEN, \
+    X("appendonly", appendonly, CONF_BOOL, "no", 0, 0, NULL, CONF_HIDDEN,                \
       "append-only file: not implemented yet; only no is accepted")
 
 #define CONFIG_FIELD_CONF_BOOL   int
@@ -126,15 +137,32 @@ void config_defaults(void);
 /*
  * Sets one setting from text (flag, file or CONFIG SET).  `running` makes
  * immutable settings refuse.  Returns 0, or -1 with a message in err
- * (Redis's wording where CONFIG SET has one).
+ * (Redis's wording where CONFIG SET has one: "argument must be a memory
+ * value", "argument(s) must be one of the following: a, b, c", "can't set
+ * immutable config"...).  A value that does not parse leaves the setting
+ * as it was.
  */
 int config_set(const char *name, const char *value, int running, char *err, size_t errlen);
 
 /* Formats a setting's current value; returns 0 or -1 if unknown. */
 int config_get(const char *name, char *buf, size_t len);
 
-/* Reads a redis.conf-style file: "name value" lines, # comments. */
+/* The table's own name for a setting's name or alias (case-insensitive),
+ * or NULL when there is no such setting. */
+const char *config_name(const char *name);
+
+/* 1 when CONFIG SET may change the setting at run time, 0 when it is
+ * fixed at start, -1 when there is no such setting. */
+int config_is_mutable(const char *name);
+
+/* Reads a redis.conf-style file: "name value" lines, # comments, and
+ * remembers its absolute path (config_file_path).  0, or -1 with the file,
+ * line and reason in err. */
 int config_load_file(const char *path, char *err, size_t errlen);
+
+/* The absolute path of the config file loaded at start ("" when none):
+ * INFO's config_file.  Taken at load time, before emberd changes directory. */
+const char *config_file_path(void);
 
 /* Calls fn for each setting whose name matches the glob pattern. */
 void config_each(const char *pattern,
@@ -150,16 +178,36 @@ long long config_memtoll(const char *s);
 
 /* ---- the shared page of mutable settings ---------------------------------- */
 
+/*
+ * Mutable numeric, boolean and enum settings, each with the version at
+ * which it was last published, behind a robust process-shared mutex (a
+ * process killed while holding it does not block the others).  Mutable
+ * string settings are not shared: there are none that can change (save
+ * takes only "").
+ *
+ * Publishing writes only the settings this process changed since it last
+ * synced or published, so two workers that change different settings at
+ * the same moment both keep their change; two changes of the same setting
+ * end with the last one published, on every worker.
+ */
 struct config_shared;
 
-/* Creates the page (supervisor, before forking): MAP_SHARED anonymous. */
+/* Creates the page (supervisor, before forking): MAP_SHARED anonymous,
+ * holding the current settings.  NULL on failure (errno set). */
 struct config_shared *config_shared_create(void);
 
-/* Publishes a mutable setting's new value to every worker. */
-void config_shared_publish(struct config_shared *s);
+/* A process that starts serving from the page (a worker, fresh or
+ * restarted): takes every shared setting from it. */
+void config_shared_attach(struct config_shared *s);
 
-/* Applies what other processes published since the last call; returns 1
- * if anything changed. */
+/* Publishes the shared settings this process changed since its last sync
+ * or publish, and takes in what others published meanwhile (the caller
+ * applies settings after it).  0, or -1 when the page's lock cannot be
+ * taken (nothing was published). */
+int config_shared_publish(struct config_shared *s);
+
+/* Takes in what other processes published since the last call; returns 1
+ * if any setting changed, 0 if none (or the lock failed). */
 int config_shared_sync(struct config_shared *s);
 
 #endif /* WORKER_CONFIG_H */

@@ -35,7 +35,6 @@
 #define STOP_GRACE_MS 5000
 #define GC_BUDGET     4096
 
-static struct config_shared *cshared;
 static int64_t stop_started_ms;
 
 static void on_signal(int sig, short what, void *arg)
@@ -103,22 +102,27 @@ static void on_cron(int fd, short what, void *arg)
     publish_stats();
 }
 
+static long long cron_hz;            /* the period the cron is armed with */
+
+/* Creates the cron event, or re-arms it at config.hz.  0 or -1. */
 static int setup_cron(void)
 {
     struct timeval tv;
-    long hz = config.hz > 0 ? config.hz : 10;
+    long long hz = config.hz > 0 ? config.hz : 10;
 
-    if (W.cron_ev)
-        event_free(W.cron_ev);
-    W.cron_ev = event_new(W.base, -1, EV_PERSIST, on_cron, NULL);
+    if (W.cron_ev == NULL)
+        W.cron_ev = event_new(W.base, -1, EV_PERSIST, on_cron, NULL);
     if (W.cron_ev == NULL)
         return -1;
-    tv.tv_sec = 0;
-    tv.tv_usec = 1000000 / hz;
-    return event_add(W.cron_ev, &tv);
+    tv.tv_sec = (time_t)(1000000 / hz / 1000000);     /* hz 1: one whole second */
+    tv.tv_usec = (suseconds_t)(1000000 / hz % 1000000);
+    /* Adding a pending event again re-arms it with the new period. */
+    if (event_add(W.cron_ev, &tv) != 0)
+        return -1;
+    cron_hz = config.hz;
+    return 0;
 }
 
-/* The compact-encoding limits the arena code reads. */
 /*
  * The settings take any value Redis takes; the compact encodings are
  * linear scans, so past these a value is always converted (Redis also
@@ -132,6 +136,7 @@ static uint32_t limit(long long v)
     return v > LIMIT_MAX ? LIMIT_MAX : (uint32_t)v;
 }
 
+/* The compact-encoding limits the arena code reads. */
 static void apply_limits(void)
 {
     long long ls = config.list_max_listpack_size;
@@ -146,18 +151,23 @@ static void apply_limits(void)
     ks_limits.list_size = (int32_t)(ls < -5 ? -5 : ls > (1 << 15) ? (1 << 15) : ls);
 }
 
-/* Applies settings another worker changed (CONFIG SET). */
-static void apply_config(void)
+void worker_apply_settings(void)
 {
-    static long long hz_seen;
+    struct client *c;
 
-    if (!config_shared_sync(cshared))
-        return;
     apply_limits();
     log_set_level((enum log_level)config.loglevel);
-    if (config.hz != hz_seen) {
-        hz_seen = config.hz;
-        setup_cron();
+    /* Before the loop is set up, worker_main() arms the cron itself. */
+    if (W.cron_ev != NULL && config.hz != cron_hz && setup_cron() != 0)
+        log_warning("cannot re-arm the cron at hz %lld; keeping the old period", config.hz);
+    /* proto-max-bulk-len lives in each parser; client-query-buffer-limit,
+     * maxmemory, maxclients and timeout are read where they are used. */
+    for (c = W.clients; c; c = c->next) {
+        if (c->parser.lim.max_bulk_len != config.proto_max_bulk_len) {
+            struct resp_limits lim = c->parser.lim;
+            lim.max_bulk_len = config.proto_max_bulk_len;
+            resp_parser_set_limits(&c->parser, &lim);
+        }
     }
 }
 
@@ -258,9 +268,10 @@ int worker_main(const struct worker_args *a)
     W.start_ms = util_mstime();
     W.rnd = (uint64_t)util_ustime() ^ ((uint64_t)getpid() << 32);
     util_clock_tick();
-    cshared = a->cshared;
-    config_shared_sync(cshared);
-    apply_limits();
+    W.cshared = a->cshared;
+    /* Start from the settings in force now (CONFIG SET included). */
+    config_shared_attach(W.cshared);
+    worker_apply_settings();
     snprintf(role, sizeof(role), "W%u", a->id);
     log_set_role(role);
     log_set_level((enum log_level)config.loglevel);
@@ -323,7 +334,9 @@ int worker_main(const struct worker_args *a)
         unsigned polled;
         int block;
 
-        apply_config();
+        /* Settings another worker changed (CONFIG SET). */
+        if (config_shared_sync(W.cshared))
+            worker_apply_settings();
         W.now_ms = util_mstime();
         if (W.nworkers > 1)
             cross_check_peers();

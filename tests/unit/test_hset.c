@@ -18,6 +18,9 @@ static int setup(void **state)
     snprintf(f->name, sizeof(f->name), "%s", shmtest_newname());
     f->o = shmtest_opts(f->name);
     f->a = shmtest_open(&f->o);
+    /* The tests convert at 128 entries for hashes and sets alike (Redis's
+     * hash default is 512). */
+    ks_limits.hash_entries = 128;
     *state = f;
     return 0;
 }
