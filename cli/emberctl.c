@@ -12,13 +12,12 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
 static void usage(FILE *f)
@@ -28,8 +27,16 @@ static void usage(FILE *f)
                "       emberctl [-s socket | -d dir] ping\n");
 }
 
-/* Sends one request line; prints the answer to stdout, or keeps it in buf. */
-static int request(const char *path, const char *line, char *buf, size_t buflen)
+/* How long `shutdown` waits for emberd to exit. */
+#define SHUTDOWN_WAIT_S 30
+
+/*
+ * Sends one request line; prints the answer to stdout, or keeps it in buf.
+ * Reads until emberd closes the connection, or for `line_only` until the
+ * first newline; gives up after `timeout_s` seconds (0: never), returning 1.
+ */
+static int request(const char *path, const char *line, char *buf, size_t buflen,
+                   int line_only, int timeout_s)
 {
     struct sockaddr_un sa;
     size_t got = 0;
@@ -54,11 +61,25 @@ static int request(const char *path, const char *line, char *buf, size_t buflen)
         close(fd);
         return -1;
     }
+    if (timeout_s > 0) {
+        struct timeval tv = { timeout_s, 0 };
+        if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) != 0) {
+            fprintf(stderr, "emberctl: SO_RCVTIMEO: %s\n", strerror(errno));
+            close(fd);
+            return -1;
+        }
+    }
     for (;;) {
         char chunk[4096];
-        ssize_t n = read(fd, chunk, sizeof(chunk));
+        ssize_t n = read(fd, chunk, line_only ? 1 : sizeof(chunk));
         if (n < 0 && errno == EINTR)
             continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            if (buf)
+                buf[got] = '\0';
+            close(fd);
+            return 1;
+        }
         if (n <= 0)
             break;
         if (buf) {
@@ -68,6 +89,8 @@ static int request(const char *path, const char *line, char *buf, size_t buflen)
         } else if (fwrite(chunk, 1, (size_t)n, stdout) != (size_t)n) {
             break;
         }
+        if (line_only && chunk[0] == '\n')
+            break;
     }
     if (buf)
         buf[got] = '\0';
@@ -120,16 +143,20 @@ int main(int argc, char **argv)
                  getenv("EMBER_CONTROL_SOCKET") ? getenv("EMBER_CONTROL_SOCKET") : "emberd.sock");
 
     if (strcmp(cmd, "status") == 0)
-        return request(path, json ? "status json\n" : "status\n", NULL, 0) == 0 ? 0 : 2;
+        return request(path, json ? "status json\n" : "status\n", NULL, 0, 0, 0) == 0 ? 0 : 2;
     if (strcmp(cmd, "ping") == 0) {
-        if (request(path, "ping\n", answer, sizeof(answer)) != 0)
+        if (request(path, "ping\n", answer, sizeof(answer), 0, 0) != 0)
             return 2;
         fputs(answer, stdout);
         return strncmp(answer, "PONG", 4) == 0 ? 0 : 1;
     }
     if (strcmp(cmd, "shutdown") == 0) {
-        int pid = 0, i;
-        if (request(path, "shutdown\n", answer, sizeof(answer)) != 0)
+        /* emberd keeps the connection open until it exits: its end is
+         * the sign that every worker finished and the supervisor is gone
+         * (unlike kill(pid, 0), which a zombie still passes). */
+        int pid = 0, rc = request(path, "shutdown\n", answer, sizeof(answer), nowait,
+                                  SHUTDOWN_WAIT_S);
+        if (rc < 0)
             return 2;
         if (sscanf(answer, "OK stopping pid %d", &pid) != 1) {
             fprintf(stderr, "emberctl: unexpected answer: %s", answer);
@@ -139,17 +166,13 @@ int main(int argc, char **argv)
             printf("emberd (pid %d) is stopping\n", pid);
             return 0;
         }
-        /* Wait for the supervisor to finish: its workers drain first. */
-        for (i = 0; i < 300; i++) {
-            struct timespec ts = { 0, 100000000 };
-            if (kill(pid, 0) != 0 && errno == ESRCH) {
-                printf("emberd (pid %d) stopped\n", pid);
-                return 0;
-            }
-            nanosleep(&ts, NULL);
+        if (rc == 1) {
+            fprintf(stderr, "emberctl: emberd (pid %d) is still running after %d s\n", pid,
+                    SHUTDOWN_WAIT_S);
+            return 1;
         }
-        fprintf(stderr, "emberctl: emberd (pid %d) is still running after 30 s\n", pid);
-        return 1;
+        printf("emberd (pid %d) stopped\n", pid);
+        return 0;
     }
     usage(stderr);
     return 2;

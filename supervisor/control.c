@@ -33,7 +33,12 @@ struct conn {
     struct event *ev;
     char buf[REQ_MAX];
     size_t len;
+    struct conn *prev, *next;
 };
+
+/* Open connections: a worker forked meanwhile must close its copies, or
+ * emberctl would wait for that worker to die to see its answer end. */
+static struct conn *conns;
 
 static const char *state_name(int s)
 {
@@ -174,7 +179,11 @@ static void status(struct conn *c, int json)
         emit(c, "]}\n");
 }
 
-static void handle(struct conn *c)
+/* Answers c's request.  Returns 1 to keep the connection open: a
+ * shutdown's, which only ends when this process exits, so that emberctl
+ * sees the end of the stream when we are gone (even before our parent
+ * reaps us). */
+static int handle(struct conn *c)
 {
     char *nl = memchr(c->buf, '\n', c->len);
 
@@ -194,14 +203,22 @@ static void handle(struct conn *c)
         emit(c, "OK stopping pid %d\n", (int)S.pid);
         log_notice("shutdown requested on the control socket");
         sup_shutdown(0);
+        return 1;
     } else {
         emit(c, "ERR unknown request '%.64s' (try: ping, status, status json, shutdown)\n",
              c->buf);
     }
+    return 0;
 }
 
 static void conn_close(struct conn *c)
 {
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
     event_free(c->ev);
     close(c->fd);
     free(c);
@@ -222,10 +239,12 @@ static void on_conn(int fd, short what, void *arg)
         if (c->len > 0) {
             /* Small answers: write them blocking, with a timeout. */
             struct timeval tv = { 2, 0 };
-            int flags = 0;
-            setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-            (void)flags;
-            handle(c);
+            if (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) != 0)
+                log_verbose("control connection: SO_SNDTIMEO: %s", strerror(errno));
+            if (handle(c)) {
+                event_del(c->ev);     /* kept open until we exit; nothing more to read */
+                return;
+            }
         }
         conn_close(c);
     }
@@ -252,7 +271,12 @@ static void on_accept(int lfd, short what, void *arg)
                 event_free(c->ev);
             close(fd);
             free(c);
+            continue;
         }
+        c->next = conns;
+        if (conns)
+            conns->prev = c;
+        conns = c;
     }
 }
 
@@ -287,6 +311,20 @@ int sup_control_open(void)
     }
     log_notice("control socket %s (emberctl -s %s status)", S.control_path, S.control_path);
     return 0;
+}
+
+void sup_control_close_in_child(void)
+{
+    while (conns)
+        conn_close(conns);
+    if (S.control_ev) {
+        event_free(S.control_ev);
+        S.control_ev = NULL;
+    }
+    if (S.control_fd >= 0) {
+        close(S.control_fd);
+        S.control_fd = -1;
+    }
 }
 
 void sup_control_close(void)

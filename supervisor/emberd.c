@@ -16,8 +16,9 @@
  * stops everything.  A worker that exits with WORKER_EXIT_FATAL (it can
  * never work, e.g. a layout version mismatch) stops everything at once.
  *
- * SIGTERM / SIGINT, or `emberctl shutdown`: every worker stops gracefully
- * (see worker.c), arenas are detached clean, the supervisor exits 0.
+ * SIGTERM / SIGINT, `emberctl shutdown` or a client's SHUTDOWN (its worker
+ * sends SIGTERM): every worker stops gracefully (see worker.c), arenas are
+ * detached clean, the supervisor exits 0.
  * The control socket (control.c) answers emberctl.
  */
 #include "supervisor.h"
@@ -149,8 +150,25 @@ static int open_listeners(void)
             return -1;
         }
         for (ai = res; ai; ai = ai->ai_next) {
+            /* SO_REUSEPORT would let us share a port another process (of
+             * our user) listens on, splitting its clients with it: bind a
+             * plain socket first, which fails as Redis does when it is. */
+            int probe = socket(ai->ai_family, ai->ai_socktype, 0), one = 1;
+            if (probe < 0 ||
+                setsockopt(probe, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
+                (ai->ai_family == AF_INET6 &&
+                 setsockopt(probe, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) != 0) ||
+                bind(probe, ai->ai_addr, ai->ai_addrlen) != 0) {
+                log_warning("cannot listen on %s:%lld: %s", a, config.port, strerror(errno));
+                if (probe >= 0)
+                    close(probe);
+                freeaddrinfo(res);
+                free(addrs);
+                return -1;
+            }
+            close(probe);
             for (w = 0; w < S.nworkers; w++) {
-                int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK, 0), one = 1;
+                int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK, 0);
                 if (fd < 0 ||
                     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
                     setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) != 0 ||
@@ -321,11 +339,9 @@ static void child_main(unsigned id)
      * event_reinit() would unregister them in the parent too: reinit
      * first (the child gets its own epoll), then throw the base away. */
     event_reinit(S.base);
+    sup_control_close_in_child();
     event_base_free(S.base);
     S.base = NULL;
-    S.control_ev = NULL;
-    if (S.control_fd >= 0)
-        close(S.control_fd);
     for (w = 0; w < S.nworkers; w++)
         if (w != id)
             for (i = 0; i < S.listen[w].n; i++)
@@ -362,6 +378,9 @@ static int spawn(unsigned id)
     pid_t pid;
 
     atomic_fetch_add(&S.shared->w[id].generation, 1);
+    /* A dead predecessor's connections died with it (maxclients counts
+     * the slots' clients). */
+    atomic_store(&S.shared->w[id].clients, 0);
     atomic_store(&S.shared->w[id].state, WS_STARTING);
     pid = fork();
     if (pid < 0) {
@@ -523,9 +542,15 @@ void sup_shutdown(int code)
 
 static void on_sigterm(int sig, short what, void *arg)
 {
+    /* A worker that ran SHUTDOWN says so in the shared page first. */
+    int by = sig == SIGTERM ? atomic_exchange(&S.shared->shutdown_by, 0) : 0;
+
     (void)what;
     (void)arg;
-    log_notice("received %s", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    if (by > 0)
+        log_notice("SHUTDOWN command from a client of worker %d", by - 1);
+    else
+        log_notice("received %s", sig == SIGINT ? "SIGINT" : "SIGTERM");
     sup_shutdown(0);
 }
 

@@ -57,5 +57,8 @@ void sup_shutdown(int code);
 int sup_control_check_running(void);
 int sup_control_open(void);
 void sup_control_close(void);
+/* In a freshly forked worker (after event_reinit): drops the socket and
+ * every open control connection, leaving the supervisor's untouched. */
+void sup_control_close_in_child(void);
 
 #endif /* SUPERVISOR_H */

@@ -11,6 +11,7 @@
  * turn; if the socket cannot take it all, a write event finishes the job.
  */
 #include "client.h"
+#include "blocking.h"
 #include "config.h"
 
 #include "shm/dict.h"
@@ -104,7 +105,6 @@ static struct client *client_new(int fd, const struct sockaddr_storage *peer)
         W.clients->prev = c;
     W.clients = c;
     W.nclients++;
-    atomic_store(&W.shared->w[W.id].clients, (int64_t)W.nclients);
     return c;
 }
 
@@ -122,8 +122,7 @@ static void client_free(struct client *c)
     if (c->next)
         c->next->prev = c->prev;
     W.nclients--;
-    atomic_store(&W.shared->w[W.id].clients, (int64_t)W.nclients);
-    atomic_fetch_sub(&W.shared->total_clients, 1);
+    atomic_fetch_sub(&W.shared->w[W.id].clients, 1);
     resp_parser_free(&c->parser);
     rbuf_free(&c->out);
     free(c->ibuf);
@@ -332,8 +331,8 @@ void client_process_input(struct client *c)
                 c->ipos += used;
                 c->last_ms = W.now_ms;
                 cmd_dispatch(c, c->parser.argc, c->parser.argv);
-                stop = 1;
-                break;
+                block_serve_ready();
+                break;          /* and on with the input (the loop checks the flags) */
             }
             c->ipos += used;
             memcpy(&args[nargs], c->parser.argv, sizeof(args[0]) * (size_t)c->parser.argc);
@@ -374,6 +373,10 @@ void client_process_input(struct client *c)
             else
                 cmd_dispatch_hint(c, batch[i].argc, &args[batch[i].arg0], batch[i].cmd,
                                   &batch[i].hint);
+            /* Clients blocked on keys this command pushed to are served
+             * before the next command runs, as Redis does after each one
+             * (blocking.h); nothing to do, and cheap, when none is ready. */
+            block_serve_ready();
         }
         if (stop || r == RESP_AGAIN)
             break;
@@ -464,6 +467,16 @@ static void on_read(int fd, short what, void *arg)
     client_process_input(c);
 }
 
+int64_t clients_total(void)
+{
+    int64_t n = 0;
+    unsigned w;
+
+    for (w = 0; w < W.nworkers; w++)
+        n += atomic_load(&W.shared->w[w].clients);
+    return n;
+}
+
 void client_on_accept(int lfd, short what, void *arg)
 {
     int i;
@@ -484,13 +497,16 @@ void client_on_accept(int lfd, short what, void *arg)
             return;
         }
         W.st.connections++;
-        total = atomic_fetch_add(&W.shared->total_clients, 1) + 1;
+        /* Count ourselves in first, then add everyone up: two workers
+         * accepting at once may both refuse, never both admit past it. */
+        atomic_fetch_add(&W.shared->w[W.id].clients, 1);
+        total = clients_total();
         if (total > config.maxclients) {
             static const char msg[] = "-ERR max number of clients reached\r\n";
             if (write(fd, msg, sizeof(msg) - 1) < 0)
                 (void)0;   /* it is being refused anyway */
             close(fd);
-            atomic_fetch_sub(&W.shared->total_clients, 1);
+            atomic_fetch_sub(&W.shared->w[W.id].clients, 1);
             W.st.rejected++;
             continue;
         }
@@ -498,7 +514,7 @@ void client_on_accept(int lfd, short what, void *arg)
         if (client_new(fd, &sa) == NULL) {
             log_warning("out of memory accepting a client");
             close(fd);
-            atomic_fetch_sub(&W.shared->total_clients, 1);
+            atomic_fetch_sub(&W.shared->w[W.id].clients, 1);
         }
     }
 }
@@ -546,11 +562,12 @@ int client_info_line(const struct client *c, char *buf, size_t len)
                     "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=N "
                     "db=%u sub=0 psub=0 ssub=0 multi=-1 qbuf=%zu qbuf-free=%zu argv-mem=0 "
                     "multi-mem=0 rbs=%zu rbp=0 obl=%zu oll=0 omem=0 tot-mem=%zu events=r "
-                    "cmd=%s user=default redir=-1 resp=%d",
+                    "cmd=%s%s%s user=default redir=-1 resp=%d",
                     (unsigned long long)c->id, c->addr, c->laddr, c->fd,
                     c->name ? c->name : "", (long long)(now - c->ctime_ms) / 1000,
                     (long long)(now - c->last_ms) / 1000, c->db, c->ilen - c->ipos,
                     c->icap - c->ilen, c->icap, c->out.len - c->out_sent,
                     sizeof(*c) + c->icap + c->out.cap,
-                    c->last_cmd ? c->last_cmd->name : "NULL", c->proto);
+                    c->last_cmd ? c->last_cmd->name : "NULL", c->last_sub ? "|" : "",
+                    c->last_sub ? c->last_sub : "", c->proto);
 }

@@ -19,6 +19,9 @@
 /* Accept callback for a listening socket (arg unused). */
 void client_on_accept(int fd, short what, void *arg);
 
+/* Clients connected to every worker (maxclients, INFO connected_clients). */
+int64_t clients_total(void);
+
 /* Marks the client for writing at the end of this loop turn. */
 void client_queue_write(struct client *c);
 

@@ -11,6 +11,15 @@
  * cmd_run then truncates whatever the handler had replied, aborts the
  * mutation (the arena is exactly as before the command) and replies the
  * error instead.  Handlers therefore never have to undo anything.
+ *
+ * Statistics, as Redis keeps them: per command calls, time, rejected_calls
+ * (refused before running: arity, CROSSSLOT, maxmemory) and failed_calls
+ * (ran and replied an error); error replies by prefix ("ERR", "WRONGTYPE",
+ * the reply's first word) for INFO errorstats; and the keyspace changes a
+ * command reports in x->dirty (INFO's rdb_changes_since_last_save).  A
+ * command forwarded to its keys' owner is counted on the owner, where it
+ * runs; INFO sums every shard.  An error is recognised by the first byte
+ * of the command's reply, so every error reply counts, whoever wrote it.
  */
 #include "server.h"
 #include "client.h"
@@ -29,7 +38,7 @@
 #include <strings.h>
 
 #define X_ENTRY(n, p, ar, fl, fk, lk, st, gr, since, sum, cx) \
-    { n, p, ar, fl, fk, lk, st, gr, sum, since, cx, NULL, 0, 0 },
+    { n, p, ar, fl, fk, lk, st, gr, sum, since, cx, NULL, 0, 0, 0, 0 },
 static struct cmd commands[] = { COMMAND_TABLE(X_ENTRY) };
 #undef X_ENTRY
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -170,11 +179,96 @@ int arg_cursor(struct cmd_ctx *x, int i, uint64_t *cursor)
     return 0;
 }
 
+/* ---- statistics ------------------------------------------------------------- */
+
+/* Error prefixes kept per worker.  Redis 7.0 keeps any number; a bound
+ * keeps a client that invents prefixes (DEBUG ERROR) from growing memory:
+ * past it, new prefixes count in total_error_replies only. */
+#define ERRSTAT_MAX  128
+#define ERRSTAT_NAME 32
+
+static struct errstat {
+    char name[ERRSTAT_NAME];       /* prefix, NUL-terminated */
+    uint64_t count;
+} errstats[ERRSTAT_MAX];
+static unsigned nerrstats;
+
+/*
+ * Counts one error reply, `p` pointing at its '-' and len bytes of it
+ * available.  The prefix is the first word if a space comes within the
+ * first 32 bytes, else "ERR": Redis's afterErrorReply().
+ */
+static void count_error(const char *p, size_t len)
+{
+    const char *sp = memchr(p, ' ', len < 32 ? len : 32), *name = "ERR";
+    size_t n = 3;
+    unsigned i;
+
+    W.st.error_replies++;
+    if (sp != NULL && sp - p > 1) {
+        name = p + 1;
+        n = (size_t)(sp - p) - 1;
+    }
+    for (i = 0; i < nerrstats; i++) {
+        if (strncmp(errstats[i].name, name, n) == 0 && errstats[i].name[n] == '\0') {
+            errstats[i].count++;
+            return;
+        }
+    }
+    if (nerrstats < ERRSTAT_MAX) {
+        memcpy(errstats[nerrstats].name, name, n);   /* n < 32: fits with its NUL */
+        errstats[nerrstats].name[n] = '\0';
+        errstats[nerrstats].count = 1;
+        nerrstats++;
+    }
+}
+
+/* Counts the reply written to b since `mark` if it is an error; 1 if so. */
+static int count_reply(const struct rbuf *b, size_t mark)
+{
+    if (b->len <= mark || b->data[mark] != '-')
+        return 0;
+    count_error(b->data + mark, b->len - mark);
+    return 1;
+}
+
+/* The table entry of a command, writable: cmd_lookup() hands out const
+ * pointers into the table, the statistics in it are ours to count. */
+static struct cmd *entry(const struct cmd *c)
+{
+    return &commands[c - commands];
+}
+
+/* Counts a command refused before it ran, whose error was replied since
+ * `mark`. */
+static void rejected(struct cmd_ctx *x, size_t mark)
+{
+    entry(x->cmd)->rejected_calls++;
+    count_reply(x->out.b, mark);
+}
+
+void cmd_each_error(void (*fn)(const char *prefix, uint64_t count, void *ctx), void *ctx)
+{
+    unsigned i;
+    for (i = 0; i < nerrstats; i++)
+        fn(errstats[i].name, errstats[i].count, ctx);
+}
+
+void cmd_reset_stats(void)
+{
+    size_t i;
+
+    for (i = 0; i < NCOMMANDS; i++)
+        commands[i].calls = commands[i].usec = commands[i].rejected_calls =
+            commands[i].failed_calls = 0;
+    nerrstats = 0;
+}
+
 /* ---- running ------------------------------------------------------------------ */
 
 void cmd_run(struct cmd_ctx *x)
 {
-    const struct cmd *cmd = x->cmd;
+    struct cmd *cmd = entry(x->cmd);
     size_t mark = x->out.b->len;
     int write = (cmd->flags & CMD_WRITE) != 0;
     uint64_t t0 = util_monotonic_ns();
@@ -183,6 +277,7 @@ void cmd_run(struct cmd_ctx *x)
      * (client.c, cross.c, blocking.c set it), as close as Redis's clock. */
     if ((cmd->flags & CMD_DENYOOM) && db_over_maxmemory()) {
         reply_error(x, "OOM command not allowed when used memory > 'maxmemory'.");
+        rejected(x, mark);
         return;
     }
     if (write)
@@ -199,9 +294,17 @@ void cmd_run(struct cmd_ctx *x)
             shm_commit(W.arena);
         }
     }
-    ((struct cmd *)cmd)->calls++;
-    ((struct cmd *)cmd)->usec += (util_monotonic_ns() - t0) / 1000;
-    W.st.commands++;
+    if (!x->failed && x->dirty > 0)
+        W.dirty += (uint64_t)x->dirty;
+    if (count_reply(x->out.b, mark))
+        cmd->failed_calls++;
+    /* A blocked command run again when its key got data was counted when
+     * it blocked (Redis counts it once too); its time adds up. */
+    if (!x->retry) {
+        cmd->calls++;
+        W.st.commands++;
+    }
+    cmd->usec += (util_monotonic_ns() - t0) / 1000;
 }
 
 static void reply_unknown(struct client *c, int argc, const struct resp_arg *argv)
@@ -211,6 +314,7 @@ static void reply_unknown(struct client *c, int argc, const struct resp_arg *arg
     int i;
     struct resp_out o = { &c->out, c->proto };
     char msg[1024];
+    size_t mark = c->out.len;
 
     args[0] = '\0';
     for (i = 1; i < argc && n < 128; i++) {
@@ -225,6 +329,8 @@ static void reply_unknown(struct client *c, int argc, const struct resp_arg *arg
     snprintf(msg, sizeof(msg), "ERR unknown command '%.*s', with args beginning with: %s",
              (int)(argv[0].len < 128 ? argv[0].len : 128), argv[0].ptr, args);
     resp_add_error(&o, msg);
+    /* No command to charge: it counts in the error statistics only. */
+    count_reply(&c->out, mark);
 }
 
 void cmd_dispatch(struct client *c, int argc, const struct resp_arg *argv)
@@ -236,12 +342,14 @@ void cmd_dispatch_hint(struct client *c, int argc, const struct resp_arg *argv,
                        const struct cmd *cmd, const struct cmd_hint *h)
 {
     struct cmd_ctx x;
+    size_t mark = c->out.len;      /* where a rejection's error goes */
 
     if (cmd == NULL || (cmd->flags & CMD_INTERNAL)) {
         reply_unknown(c, argc, argv);
         return;
     }
     c->last_cmd = cmd;
+    c->last_sub = NULL;
     memset(&x, 0, sizeof(x));
     x.c = c;
     x.cmd = cmd;
@@ -257,6 +365,7 @@ void cmd_dispatch_hint(struct client *c, int argc, const struct resp_arg *argv,
     }
     if ((cmd->arity > 0 && argc != cmd->arity) || (cmd->arity < 0 && argc < -cmd->arity)) {
         reply_arity(&x);
+        rejected(&x, mark);
         return;
     }
     if (cmd->first_key > 0 && !(cmd->flags & CMD_NOKEYROUTE) && W.nworkers > 1) {
@@ -266,6 +375,7 @@ void cmd_dispatch_hint(struct client *c, int argc, const struct resp_arg *argv,
         for (i = cmd->first_key + cmd->step; i <= last && i < argc; i += cmd->step)
             if (key_shard(argv[i].ptr, argv[i].len) != owner) {
                 reply_error(&x, "CROSSSLOT Keys in request don't hash to the same slot");
+                rejected(&x, mark);
                 return;
             }
         if (owner != W.id) {
@@ -357,11 +467,42 @@ static size_t count_public(void)
     return n;
 }
 
+int check_sub_arity(struct cmd_ctx *x, const char *container, const struct subcmd *subs,
+                    size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        int a = subs[i].arity;
+        if (!util_strcaseeq(x->argv[1].ptr, x->argv[1].len, subs[i].name))
+            continue;
+        if ((a > 0 && x->argc != a) || (a < 0 && x->argc < -a)) {
+            reply_errorf(x, "ERR wrong number of arguments for '%s|%s' command", container,
+                         subs[i].name);
+            return -1;
+        }
+        if (x->c != NULL)
+            x->c->last_sub = subs[i].name;   /* CLIENT LIST: cmd=client|list */
+        return 0;
+    }
+    return 0;
+}
+
+/* COMMAND's subcommands, with Redis's arities. */
+static const struct subcmd command_subs[] = {
+    { "count", 2 }, { "info", -2 }, { "docs", -2 }, { "list", -2 }, { "getkeys", -4 },
+    { "help", 2 },
+};
+
 void commandCommand(struct cmd_ctx *x)
 {
     size_t i;
     int j;
 
+    if (x->argc > 1 &&
+        check_sub_arity(x, "command", command_subs,
+                        sizeof(command_subs) / sizeof(command_subs[0])) != 0)
+        return;
     if (x->argc == 1) {
         resp_add_array(&x->out, (long)count_public());
         for (i = 0; i < NCOMMANDS; i++)
@@ -454,6 +595,7 @@ void cmd_each_stat(void (*fn)(const struct cmd *c, void *ctx), void *ctx)
 {
     size_t i;
     for (i = 0; i < NCOMMANDS; i++)
-        if (!(commands[i].flags & CMD_INTERNAL) && commands[i].calls > 0)
+        if (!(commands[i].flags & CMD_INTERNAL) &&
+            (commands[i].calls || commands[i].rejected_calls || commands[i].failed_calls))
             fn(&commands[i], ctx);
 }

@@ -65,6 +65,10 @@
       "A container for debugging commands.", "Depends on subcommand.")                          \
     X("lastsave", lastsaveCommand, 1, F_, 0, 0, 0, "server", "1.0.0",                            \
       "Returns the Unix timestamp of the last successful save to disk.", "O(1)")                \
+    X("shutdown", shutdownCommand, -1, A_ | C_, 0, 0, 0, "server", "1.0.0",                      \
+      "Synchronously saves the database(s) to disk and shuts down the Redis server.",          \
+      "O(N) when saving, where N is the total number of keys in all databases when saving "     \
+      "data, otherwise O(1)")                                                                   \
     /* strings */                                                                               \
     X("get", getCommand, 2, R_ | F_, 1, 1, 1, "string", "1.0.0",                                 \
       "Returns the string value of a key.", "O(1)")                                             \
@@ -199,6 +203,17 @@
       "Pops an element from a list, pushes it to another list and returns it. Blocks until an element is available otherwise.", "O(1)") \
     X("brpoplpush", brpoplpushCommand, 4, W_ | M_ | B_ | N_, 1, 2, 1, "list", "2.2.0",            \
       "Pops an element from a list, pushes it to another list and returns it. Block until an element is available otherwise.", "O(1)") \
+    X("lmpop", lmpopCommand, -4, W_ | N_, 0, 0, 0, "list", "7.0.0",                              \
+      "Pop elements from a list",                                                              \
+      "O(N+M) where N is the number of provided keys and M is the number of elements returned.") \
+    X("blmpop", blmpopCommand, -5, W_ | B_ | N_, 0, 0, 0, "list", "7.0.0",                       \
+      "Pop elements from a list, or block until one is available",                             \
+      "O(N+M) where N is the number of provided keys and M is the number of elements returned.") \
+    /* lists, internal: moves across shards (t_list.c) */                                      \
+    X("@lpeek", ilpeekCommand, 3, R_ | I_, 1, 1, 1, "internal", "", "", "")                      \
+    X("@lbpeek", ilbpeekCommand, 5, R_ | B_ | I_, 1, 1, 1, "internal", "", "", "")              \
+    X("@lpopif", ilpopifCommand, -4, W_ | I_, 1, 1, 1, "internal", "", "", "")                   \
+    X("@lunreserve", ilunreserveCommand, 3, R_ | I_, 1, 1, 1, "internal", "", "", "")            \
     /* hashes */                                                                                \
     X("hset", hsetCommand, -4, W_ | M_ | F_, 1, 1, 1, "hash", "2.0.0",                           \
       "Creates or modifies the value of a field in a hash.", "O(1) for each field/value pair added") \
@@ -316,6 +331,28 @@
       "Iterates over members and scores of a sorted set.", "O(1) for every call. O(N) for a complete iteration.") \
     X("zrandmember", zrandmemberCommand, -2, R_, 1, 1, 1, "sorted-set", "6.2.0",                 \
       "Returns one or more random members from a sorted set.", "O(N) where N is the number of members returned") \
+    X("zunionstore", zunionstoreCommand, -4, W_ | M_ | N_, 1, 1, 1, "sorted-set", "2.0.0",       \
+      "Add multiple sorted sets and store the resulting sorted set in a new key", "O(N)+O(M log(M)) with N being the sum of the sizes of the input sorted sets, and M being the number of elements in the resulting sorted set.") \
+    X("zinterstore", zinterstoreCommand, -4, W_ | M_ | N_, 1, 1, 1, "sorted-set", "2.0.0",       \
+      "Intersect multiple sorted sets and store the resulting sorted set in a new key", "O(N*K)+O(M*log(M)) worst case with N being the smallest input sorted set, K being the number of input sorted sets and M being the number of elements in the resulting sorted set.") \
+    X("zdiffstore", zdiffstoreCommand, -4, W_ | M_ | N_, 1, 1, 1, "sorted-set", "6.2.0",         \
+      "Subtract multiple sorted sets and store the resulting sorted set in a new key", "O(L + (N-K)log(N)) worst case where L is the total number of elements in all the sets, N is the size of the first set, and K is the size of the result set.") \
+    X("zunion", zunionCommand, -3, R_ | N_, 0, 0, 0, "sorted-set", "6.2.0",                      \
+      "Add multiple sorted sets", "O(N)+O(M*log(M)) with N being the sum of the sizes of the input sorted sets, and M being the number of elements in the resulting sorted set.") \
+    X("zinter", zinterCommand, -3, R_ | N_, 0, 0, 0, "sorted-set", "6.2.0",                      \
+      "Intersect multiple sorted sets", "O(N*K)+O(M*log(M)) worst case with N being the smallest input sorted set, K being the number of input sorted sets and M being the number of elements in the resulting sorted set.") \
+    X("zdiff", zdiffCommand, -3, R_ | N_, 0, 0, 0, "sorted-set", "6.2.0",                        \
+      "Subtract multiple sorted sets", "O(L + (N-K)log(N)) worst case where L is the total number of elements in all the sets, N is the size of the first set, and K is the size of the result set.") \
+    X("zintercard", zintercardCommand, -3, R_ | N_, 0, 0, 0, "sorted-set", "7.0.0",              \
+      "Intersect multiple sorted sets and return the cardinality of the result", "O(N*K) worst case with N being the smallest input sorted set, K being the number of input sorted sets.") \
+    X("zmpop", zmpopCommand, -4, W_ | N_, 0, 0, 0, "sorted-set", "7.0.0",                        \
+      "Remove and return members with scores in a sorted set", "O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of elements in the sorted set, and M being the number of elements popped.") \
+    X("bzpopmin", bzpopminCommand, -3, W_ | F_ | B_, 1, -2, 1, "sorted-set", "5.0.0",            \
+      "Remove and return the member with the lowest score from one or more sorted sets, or block until one is available", "O(log(N)) with N being the number of elements in the sorted set.") \
+    X("bzpopmax", bzpopmaxCommand, -3, W_ | F_ | B_, 1, -2, 1, "sorted-set", "5.0.0",            \
+      "Remove and return the member with the highest score from one or more sorted sets, or block until one is available", "O(log(N)) with N being the number of elements in the sorted set.") \
+    X("bzmpop", bzmpopCommand, -5, W_ | B_ | N_, 0, 0, 0, "sorted-set", "7.0.0",                 \
+      "Remove and return members with scores in a sorted set or block until one is available", "O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of elements in the sorted set, and M being the number of elements popped.") \
     /* internal: between workers (the request carries the db) */                              \
     X("@dbsize", idbsizeCommand, 1, R_ | I_, 0, 0, 0, "internal", "", "", "")                    \
     X("@flushdb", iflushdbCommand, -1, W_ | I_, 0, 0, 0, "internal", "", "", "")                 \
@@ -328,7 +365,8 @@
     X("@debug", idebugCommand, -2, I_, 0, 0, 0, "internal", "", "", "")                          \
     X("@client", iclientCommand, -3, I_, 0, 0, 0, "internal", "", "", "")                      \
     X("@sstore", isstoreCommand, -2, W_ | M_ | I_, 1, 1, 1, "internal", "", "", "")              \
-    X("@zstore", izstoreCommand, -2, W_ | M_ | I_, 1, 1, 1, "internal", "", "", "")
+    X("@zstore", izstoreCommand, -2, W_ | M_ | I_, 1, 1, 1, "internal", "", "", "")              \
+    X("@zread", izreadCommand, -2, R_ | I_, 1, 1, 1, "internal", "", "", "")
 
 /* Every handler's prototype. */
 #define COMMAND_PROTO(name, proc, ...) cmd_proc proc;

@@ -31,6 +31,7 @@
 struct event_base;
 struct event;
 struct ringset;
+struct config_shared;
 struct cmd;
 struct client;
 struct pending;
@@ -44,7 +45,8 @@ struct worker_slot {
     atomic_int state;                  /* enum worker_state */
     atomic_uint_fast64_t generation;   /* bumped by the supervisor per fork */
     atomic_int_fast64_t started_ms;
-    atomic_int_fast64_t clients;       /* connected clients */
+    atomic_int_fast64_t clients;       /* connected clients (maxclients adds them up;
+                                          reset by the supervisor at each fork) */
     atomic_uint_fast64_t commands;     /* commands processed */
     atomic_uint_fast64_t keys;         /* keys in all databases */
     atomic_uint_fast64_t used_bytes;   /* arena used bytes */
@@ -55,9 +57,10 @@ struct worker_slot {
 
 struct shared_page {
     atomic_uint_fast64_t next_client_id;
-    atomic_int_fast64_t total_clients;  /* for maxclients, across workers */
     atomic_int_fast64_t started_ms;     /* supervisor start */
     uint64_t ring_epoch;                /* identifies this run's ring set */
+    atomic_int shutdown_by;             /* 1 + id of a worker that ran SHUTDOWN, for
+                                           the supervisor's log; 0: none */
     struct worker_slot w[MAX_WORKERS];
 };
 
@@ -72,6 +75,7 @@ struct stats {
     uint64_t net_in, net_out;      /* bytes */
     uint64_t forwarded;            /* commands sent to other shards */
     uint64_t served_remote;        /* commands run for other shards */
+    uint64_t error_replies;        /* error replies, INFO's total_error_replies */
     uint64_t ops_sec_samples[16];  /* ring of commands-per-second samples */
     uint64_t ops_last_cmds;
     int64_t ops_last_ms;
@@ -84,6 +88,7 @@ struct worker {
     struct shm_arena *arena;
     struct ringset *rings;
     struct shared_page *shared;
+    struct config_shared *cshared; /* mutable settings of every worker (config.h) */
     struct event_base *base;
     int *listen_fds;
     int nlisten;
@@ -98,6 +103,8 @@ struct worker {
     int64_t now_ms;                /* time of the current command */
     int stopping;                  /* SIGTERM seen */
     int active_expire;             /* DEBUG SET-ACTIVE-EXPIRE */
+    uint64_t dirty;                /* keyspace changes since start (Redis's server.dirty:
+                                      nothing is saved yet); CONFIG RESETSTAT keeps it */
     struct stats st;
     uint64_t rnd;                  /* xorshift state */
 };
@@ -133,6 +140,7 @@ struct client {
     int64_t ctime_ms, last_ms;     /* created, last command */
     char addr[64], laddr[64];
     const struct cmd *last_cmd;    /* for CLIENT LIST */
+    const char *last_sub;          /* its subcommand (static), or NULL */
     struct pending *pend_head;     /* replies owed by other shards, in order */
     struct pending *pend_tail;
     unsigned npend;
@@ -185,6 +193,17 @@ void reply_unknown_subcommand(struct cmd_ctx *x, const char *cmd);
 /* Parses argv[i] as an integer, replying the error itself on failure
  * ("value is not an integer or out of range"); returns 0 or -1. */
 int arg_ll(struct cmd_ctx *x, int i, long long *v);
+/* A container command's subcommands and arities (as COMMAND INFO gives
+ * them, counting the container): a known subcommand with the wrong count
+ * gets Redis's "wrong number of arguments for 'client|setname' command".
+ * 0, or -1 after replying. */
+struct subcmd {
+    const char *name;      /* lower case */
+    int arity;
+};
+int check_sub_arity(struct cmd_ctx *x, const char *container, const struct subcmd *subs,
+                    size_t n);
+
 /* Parses argv[i] as a SCAN cursor, as Redis does ("ERR invalid cursor"). */
 int arg_cursor(struct cmd_ctx *x, int i, uint64_t *cursor);
 
@@ -216,14 +235,25 @@ struct cmd {
     const char *since;
     const char *complexity;
     const char *tips;              /* Redis's command tips, or NULL */
-    uint64_t calls;                /* process-local stats */
-    uint64_t usec;
+    uint64_t calls;                /* process-local stats: runs, */
+    uint64_t usec;                 /* time spent in them, */
+    uint64_t rejected_calls;       /* refused before running (arity, CROSSSLOT, OOM), */
+    uint64_t failed_calls;         /* ran and replied an error */
 };
 
 const struct cmd *cmd_lookup(const char *name, size_t len);
 
-/* Calls fn for every public command that has run (INFO commandstats). */
+/* Calls fn for every public command that has run or been rejected (INFO
+ * commandstats). */
 void cmd_each_stat(void (*fn)(const struct cmd *c, void *ctx), void *ctx);
+
+/* Calls fn for every error prefix replied since the last reset ("ERR",
+ * "WRONGTYPE"...) with its count (INFO errorstats). */
+void cmd_each_error(void (*fn)(const char *prefix, uint64_t count, void *ctx), void *ctx);
+
+/* Zeroes the command and error statistics of this worker (CONFIG
+ * RESETSTAT; the caller resets W.st). */
+void cmd_reset_stats(void);
 
 /* Runs a command for a client or a forwarded request; the routing has
  * already decided that this shard owns its keys. */
@@ -292,6 +322,11 @@ int string_store(struct cmd_ctx *x, const char *key, size_t klen, const char *va
 
 /* Random number (xorshift). */
 uint64_t worker_rand(void);
+
+/* Applies the settings in `config` to this running worker: compact-encoding
+ * limits, log level, cron period (hz), connected clients' parser limits.
+ * Call after the settings changed (CONFIG SET, config_shared_sync). */
+void worker_apply_settings(void);
 
 /* Keys and expiring keys of database db (this shard). */
 uint64_t db_size(unsigned db);
