@@ -48,6 +48,10 @@ REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 SHM_DIR = "/dev/shm"
 NAME_PREFIX = "embertest"
 STOP_TIMEOUT = 10.0
+# What AddressSanitizer, LeakSanitizer and UndefinedBehaviorSanitizer print.
+SANITIZER_RE = re.compile(r"ERROR: (Address|Leak|Thread|Memory)Sanitizer|"
+                          r"SUMMARY: (Address|Undefined|Leak)\w*Sanitizer|"
+                          r"\bruntime error: ")
 START_TIMEOUT = float(os.environ.get("EMBER_START_TIMEOUT", "20"))
 
 
@@ -195,7 +199,12 @@ _INT_RE = re.compile(rb"-?[0-9]+\Z")
 
 
 class _Incomplete(Exception):
-    pass
+    """More bytes are needed; .need is a lower bound on the buffer length
+    that can complete the reply (0 when unknown)."""
+
+    def __init__(self, need=0):
+        super().__init__()
+        self.need = need
 
 
 class Reader(object):
@@ -207,10 +216,15 @@ class Reader(object):
     def __init__(self):
         self.buf = bytearray()
         self.pos = 0
+        # Buffer length below which the next reply cannot be complete: a
+        # big bulk arriving in many pieces is then not parsed again (with
+        # the aggregate around it) at every piece.
+        self.need = 0
 
     def feed(self, data):
         if self.pos > 65536 and self.pos * 2 > len(self.buf):
             del self.buf[:self.pos]
+            self.need = max(0, self.need - self.pos)
             self.pos = 0
         self.buf += data
 
@@ -220,10 +234,14 @@ class Reader(object):
 
     def get(self):
         start = self.pos
+        if len(self.buf) < self.need:
+            return None
         try:
             node, end = self._parse(start)
-        except _Incomplete:
+        except _Incomplete as e:
+            self.need = e.need
             return None
+        self.need = 0
         self.pos = end
         return node
 
@@ -263,7 +281,7 @@ class Reader(object):
             if n < 0 or n > self.MAX_BULK:
                 raise ProtocolError("bad length %d for %s" % (n, t))
             if len(buf) < nxt + n + 2:
-                raise _Incomplete()
+                raise _Incomplete(nxt + n + 2)
             if buf[nxt + n:nxt + n + 2] != b"\r\n":
                 raise ProtocolError("%s payload of %d bytes not followed by "
                                     "CRLF" % (t, n))
@@ -702,6 +720,7 @@ class Server(object):
         self.dir = None
         self.failures = []
         self.exit_status = None
+        self.keep_files = False
 
     def __repr__(self):
         return "<%s %s:%s>" % (self.kind, self.host, self.port)
@@ -850,17 +869,39 @@ class Server(object):
         self._remove_files()
 
     def _remove_files(self):
+        if self.keep_files:
+            return
         if self.dir and not os.environ.get("EMBER_KEEP_TMP"):
             shutil.rmtree(self.dir, ignore_errors=True)
             self.dir = None
 
-    def stop(self, timeout=STOP_TIMEOUT, check=True):
+    def sanitizer_reports(self, context=6):
+        """ASan/UBSan/LSan reports found in the server's logs (its stderr
+        goes to stdout.log), each as a few lines of text; [] when none."""
+        out = []
+        for path in self.log_files():
+            try:
+                with open(path, "rb") as f:
+                    lines = f.read().decode("utf-8", "replace").splitlines()
+            except OSError:
+                continue
+            for i, line in enumerate(lines):
+                if SANITIZER_RE.search(line):
+                    out.append("%s:%d:\n%s" % (os.path.basename(path), i + 1,
+                               "\n".join(lines[i:i + context])))
+        return out
+
+    def stop(self, timeout=STOP_TIMEOUT, check=True, keep_files=False):
         """SIGTERM, wait up to timeout, else SIGKILL the process group.
         Cleans up in every case; with check=True raises ServerStopError
         when the stop was not clean (timeout, died earlier, non-zero exit,
-        processes left in the group)."""
+        processes left in the group, a sanitizer report in the logs).
+        keep_files=True keeps the directory and the arenas (restart tests:
+        see EmberServer.successor(), which takes them over); the server is
+        forgotten by the harness either way."""
         if self.proc is None:
             return None
+        self.keep_files = keep_files
         problems = []
         status = self.proc.poll()
         if status is not None:
@@ -894,9 +935,14 @@ class Server(object):
             problems.append("processes left in the group after the %s "
                             "exited: %s (SIGKILLed)" % (self.kind, left))
         self.exit_status = status
+        reports = self.sanitizer_reports()
+        if reports:
+            problems.append("sanitizer reports in the logs:\n" +
+                            "\n".join(reports))
         logs = self.log_tail() if problems else ""
         self.proc = None
         self._discard()
+        self.keep_files = False
         if problems:
             self.failures.extend(problems)
             if check:
@@ -915,7 +961,7 @@ class EmberServer(Server):
     kind = "ember"
 
     def __init__(self, workers=1, name=None, args=(), binary=None, port=None,
-                 env=None):
+                 env=None, workdir=None):
         super().__init__()
         self.workers = workers
         self.name = name or unique_name()
@@ -923,6 +969,53 @@ class EmberServer(Server):
         self.binary = binary or ember_binary()
         self.fixed_port = port
         self.env = env
+        self.dir = workdir      # None: a fresh temporary directory at start
+
+    def successor(self, workers=None, args=None, port=None):
+        """A new (not started) EmberServer with this one's name, directory
+        and settings, for restart tests: stop this one with
+        stop(keep_files=True) first.  The successor owns the directory and
+        the arenas from then on (its stop() removes them)."""
+        if workers is None:
+            workers = self.workers
+        return EmberServer(workers=workers, name=self.name,
+                           args=self.args if args is None else args,
+                           binary=self.binary, port=port, env=self.env,
+                           workdir=self.dir)
+
+    def tool(self, name):
+        """Path of another program of the same build (emberctl,
+        ember-arena)."""
+        return os.path.join(os.path.dirname(self.binary), name)
+
+    def ctl(self, *args, timeout=30):
+        """Run `emberctl -d DIR args...`; returns the CompletedProcess
+        (text)."""
+        return subprocess.run([self.tool("emberctl"), "-d", self.dir] +
+                              [str(a) for a in args], capture_output=True,
+                              text=True, timeout=timeout)
+
+    def status(self):
+        """`emberctl status --json`, parsed; raises HarnessError when
+        emberctl fails."""
+        import json
+        r = self.ctl("status", "--json")
+        if r.returncode != 0:
+            raise HarnessError("emberctl status failed (%d): %s%s" %
+                               (r.returncode, r.stdout, r.stderr))
+        return json.loads(r.stdout)
+
+    def worker_pids(self):
+        """{shard: pid} of the workers, from emberctl status."""
+        return {w["shard"]: w["pid"] for w in self.status()["workers"]}
+
+    def log_text(self):
+        """The whole of emberd.log ('' when there is none)."""
+        try:
+            with open(os.path.join(self.dir, "emberd.log"), "rb") as f:
+                return f.read().decode("utf-8", "replace")
+        except (OSError, TypeError):
+            return ""
 
     def command_line(self):
         return [self.binary, "--port", str(self.port), "--bind", self.host,
@@ -955,6 +1048,8 @@ class EmberServer(Server):
         return shm_files(self.name)
 
     def _remove_files(self):
+        if self.keep_files:
+            return
         if not os.environ.get("EMBER_KEEP_TMP"):
             remove_shm(self.name)
         super()._remove_files()
@@ -1012,7 +1107,7 @@ class ExternalServer(Server):
             time.sleep(0.1)
         return self
 
-    def stop(self, timeout=STOP_TIMEOUT, check=True):
+    def stop(self, timeout=STOP_TIMEOUT, check=True, keep_files=False):
         return None
 
 
