@@ -82,7 +82,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "e2e"))
 import harness as h  # noqa: E402
 
 FAMILIES = ["strings", "keys", "expire", "lists", "hashes", "sets", "zsets"]
-DEFAULT_FAMILIES = "strings,keys,expire"
+DEFAULT_FAMILIES = ",".join(FAMILIES)
 TTL_TOL_S = 1
 TTL_TOL_MS = 1000
 NDB = 16
@@ -737,9 +737,16 @@ class Gen(object):
             args += [b"COUNT", self.count()]
         return Cmd(args)
 
+    # Keys of one slot ({t}), lists and other types: BLPOP, BRPOP and
+    # BLMPOP on keys of several shards reply CROSSSLOT in ember (as in
+    # Redis Cluster), so their multi-key forms stay within one slot.
+    SAME_SLOT_KEYS = [b"{t}l", b"{t}l2", b"{t}k", b"{t}s"]
+
     def g_blocking_list(self, fam):
         # Pushed first, so never blocks (see note 8).
         keys = self.keys(fam, 1, 3)
+        if len(keys) > 1:
+            keys = [self.pick(self.SAME_SLOT_KEYS) for _ in keys]
         push = Cmd([b"RPUSH", self.pick(keys)] + self.elems(1, 3))
         which = self.rng.randrange(5)
         if which == 0:
@@ -1154,8 +1161,19 @@ class Gen(object):
             args += [b"COUNT", self.count()]
         return Cmd(args)
 
+    # Blocking pops whose keys live on different shards reply CROSSSLOT in
+    # ember, as in Redis Cluster (a blocked client waits at one owner), so
+    # they take one key or keys sharing a hash tag.
+    BLOCKING_ZSET_GROUPS = [[b"{t}z", b"{t}s", b"{t}k"],
+                            [b"{u}z", b"{u}x", b"{u}s"]]
+
     def g_blocking_zset(self, fam):
-        keys = self.keys(fam, 1, 3)
+        if self.rng.random() < 0.4:
+            keys = [self.key(fam)]
+        else:
+            group = self.pick(self.BLOCKING_ZSET_GROUPS)
+            keys = [group[0] if self.rng.random() < 0.6 else self.pick(group)
+                    for _ in range(self.rng.randint(1, 3))]
         push = Cmd([b"ZADD", self.pick(keys), self.pick(SCORES[:10]),
                     self.zmember()])
         which = self.rng.randrange(3)
