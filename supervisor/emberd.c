@@ -286,6 +286,21 @@ static int setup_shared(void)
         S.shared = NULL;
         return -1;
     }
+    for (w = 0; w < S.nworkers; w++) {
+        pthread_mutexattr_t ma;
+        int rc = pthread_mutexattr_init(&ma);
+
+        if (rc == 0) {
+            if ((rc = pthread_mutexattr_setpshared(&ma, PTHREAD_PROCESS_SHARED)) == 0 &&
+                (rc = pthread_mutexattr_setrobust(&ma, PTHREAD_MUTEX_ROBUST)) == 0)
+                rc = pthread_mutex_init(&S.shared->w[w].alive, &ma);
+            pthread_mutexattr_destroy(&ma);
+        }
+        if (rc != 0) {
+            errno = rc;
+            return -1;
+        }
+    }
     atomic_store(&S.shared->started_ms, util_mstime());
     epoch = (uint64_t)util_ustime() ^ ((uint64_t)getpid() << 40);
     S.shared->ring_epoch = epoch ? epoch : 1;

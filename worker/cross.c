@@ -897,6 +897,35 @@ static void assembly_failed(unsigned from, unsigned kind)
         handle_late(from, msg, 8 + sizeof(rep_oom) - 1);
 }
 
+/*
+ * A request whose sender is dead is dropped, not run (sender_gone_note).
+ * Its client's connection died with the sender, so the request was never
+ * acknowledged; run late, it could overwrite what that client wrote
+ * afterwards through another connection (SET k 1 in flight when its worker
+ * dies, then an acknowledged SET k 2 on a new connection, then the late
+ * SET k 1).  A worker holds its slot's robust `alive` mutex all its life
+ * and the kernel releases it as the process dies, before its sockets are
+ * closed: a client cannot see the dropped connection, and so cannot write
+ * again, before every peer sees the sender dead.  Requests are run only
+ * while their sender holds it, and only if they carry its current
+ * generation (a successor holds it too).  A worker runs a whole poll of a
+ * peer's requests before any other input, so asking once per poll is as
+ * good as asking per request.
+ */
+static int peer_alive(unsigned p)
+{
+    pthread_mutex_t *m = &W.shared->w[p].alive;
+    int rc = pthread_mutex_trylock(m);
+
+    if (rc == EBUSY)
+        return 1;
+    if (rc == EOWNERDEAD)
+        rc = pthread_mutex_consistent(m);
+    if (rc == 0)
+        pthread_mutex_unlock(m);
+    return 0;
+}
+
 unsigned cross_poll(void)
 {
     unsigned from, total = 0;
@@ -907,6 +936,8 @@ unsigned cross_poll(void)
     for (from = 0; from < W.nworkers; from++) {
         struct peer *pe = &peers[from];
         unsigned n = 0;
+
+        int live = -1;            /* peer_alive(from), asked once a turn */
 
         if (from == W.id)
             continue;
@@ -968,7 +999,11 @@ unsigned cross_poll(void)
             if (msg == NULL) {
                 /* dropped: assembly_failed() answered for it */
             } else if (MSG_KIND(tag) == MSG_REQ) {
-                handle_request(from, msg, mlen, ring_record_end(pe->in));
+                if (live < 0)
+                    live = peer_alive(from);
+                if (live && MSG_GEN(tag) == (atomic_load(&W.shared->w[from].generation) & 0xffff))
+                    handle_request(from, msg, mlen, ring_record_end(pe->in));
+                /* else its sender is dead: see peer_alive() */
             } else if (MSG_KIND(tag) == MSG_REP) {
                 handle_reply(from, msg, mlen, (tag & MSG_DEFER) != 0);
             } else if (MSG_KIND(tag) == MSG_LATE) {

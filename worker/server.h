@@ -15,6 +15,7 @@
 #ifndef WORKER_SERVER_H
 #define WORKER_SERVER_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -52,6 +53,11 @@ struct worker_slot {
     atomic_uint_fast64_t used_bytes;   /* arena used bytes */
     atomic_uint_fast64_t arena_bytes;  /* arena region size */
     atomic_int arena_state;            /* what attach found: SHM_ATTACH_* */
+    /* Held by the live worker for its whole life.  Robust: the kernel
+     * marks it owner-dead as the process dies, before its sockets close,
+     * so a peer that finds it free knows the worker is gone before any of
+     * its clients can (cross.c: requests of a dead worker are dropped). */
+    pthread_mutex_t alive;
     char pad[64];
 };
 

@@ -278,6 +278,16 @@ int worker_main(const struct worker_args *a)
     signal(SIGPIPE, SIG_IGN);
     signal(SIGHUP, SIG_IGN);
 
+    /* Before any client connection exists (see worker_slot.alive); a
+     * predecessor that died holding it left it owner-dead. */
+    rc = pthread_mutex_lock(&W.shared->w[W.id].alive);
+    if (rc == EOWNERDEAD)
+        rc = pthread_mutex_consistent(&W.shared->w[W.id].alive);
+    if (rc != 0) {
+        log_warning("cannot take the worker's liveness lock: %s", strerror(rc));
+        return WORKER_EXIT_ERROR;
+    }
+    rc = WORKER_EXIT_OK;
     atomic_store(&W.shared->w[W.id].state, WS_STARTING);
     atomic_store(&W.shared->w[W.id].started_ms, W.start_ms);
     switch (attach_arena(a)) {
