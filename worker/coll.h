@@ -38,6 +38,11 @@ struct coll_pick *coll_sample(const struct ks_ref *r, uint64_t size, uint64_t co
 void coll_reply_random(struct cmd_ctx *x, const struct ks_ref *r, uint64_t size, uint64_t count,
                        int withvalues);
 
+/* HDEL / SREM / ZREM key member...: removes each member with `del` and
+ * replies how many were there. */
+void coll_del_members(struct cmd_ctx *x, unsigned type,
+                      int (*del)(struct shm_arena *, struct ks_ref *, const void *, size_t, int *));
+
 /* HSCAN / SSCAN key cursor [MATCH pattern] [COUNT count]. */
 void coll_scan(struct cmd_ctx *x, unsigned type);
 

@@ -543,11 +543,12 @@ void hmgetCommand(struct cmd_ctx *x)
         reply_field(x, &r, &x->argv[i]);
 }
 
-void hdelCommand(struct cmd_ctx *x)
+void coll_del_members(struct cmd_ctx *x, unsigned type,
+                      int (*del)(struct shm_arena *, struct ks_ref *, const void *, size_t, int *))
 {
     long long deleted = 0;
     struct ks_ref r;
-    int i, removed, rc, found = coll_open(x, 1, KS_T_HASH, 1, &r);
+    int i, removed, rc, found = coll_open(x, 1, type, 1, &r);
 
     if (found <= 0) {
         if (found == 0)
@@ -555,7 +556,7 @@ void hdelCommand(struct cmd_ctx *x)
         return;
     }
     for (i = 2; i < x->argc && r.off != 0; i++) {
-        rc = hset_del(W.arena, &r, x->argv[i].ptr, x->argv[i].len, &removed);
+        rc = del(W.arena, &r, x->argv[i].ptr, x->argv[i].len, &removed);
         if (rc != EMBER_OK) {
             db_fail(x, rc);
             return;
@@ -564,6 +565,11 @@ void hdelCommand(struct cmd_ctx *x)
     }
     x->dirty += (int)deleted;
     resp_add_int(&x->out, deleted);
+}
+
+void hdelCommand(struct cmd_ctx *x)
+{
+    coll_del_members(x, KS_T_HASH, hset_del);
 }
 
 void hlenCommand(struct cmd_ctx *x)

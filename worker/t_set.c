@@ -211,25 +211,7 @@ void saddCommand(struct cmd_ctx *x)
 
 void sremCommand(struct cmd_ctx *x)
 {
-    long long deleted = 0;
-    struct ks_ref r;
-    int i, removed, rc, found = coll_open(x, 1, KS_T_SET, 1, &r);
-
-    if (found <= 0) {
-        if (found == 0)
-            resp_add_int(&x->out, 0);
-        return;
-    }
-    for (i = 2; i < x->argc && r.off != 0; i++) {
-        rc = hset_del(W.arena, &r, x->argv[i].ptr, x->argv[i].len, &removed);
-        if (rc != EMBER_OK) {
-            db_fail(x, rc);
-            return;
-        }
-        deleted += removed;
-    }
-    x->dirty += (int)deleted;
-    resp_add_int(&x->out, deleted);
+    coll_del_members(x, KS_T_SET, hset_del);
 }
 
 /* Every member of r as a RESP3 set (an array in RESP2). */

@@ -546,25 +546,7 @@ void zincrbyCommand(struct cmd_ctx *x)
 
 void zremCommand(struct cmd_ctx *x)
 {
-    long long deleted = 0;
-    struct ks_ref r;
-    int j, removed, rc, found = coll_open(x, 1, KS_T_ZSET, 1, &r);
-
-    if (found <= 0) {
-        if (found == 0)
-            resp_add_int(&x->out, 0);
-        return;
-    }
-    for (j = 2; j < x->argc && r.off != 0; j++) {
-        rc = zset_del(W.arena, &r, x->argv[j].ptr, x->argv[j].len, &removed);
-        if (rc != EMBER_OK) {
-            db_fail(x, rc);
-            return;
-        }
-        deleted += removed;
-    }
-    x->dirty += (int)deleted;
-    resp_add_int(&x->out, deleted);
+    coll_del_members(x, KS_T_ZSET, zset_del);
 }
 
 /* ---- reading single members ------------------------------------------------------------------ */
