@@ -387,12 +387,15 @@ static void child_main(unsigned id)
     _exit(worker_main(&a));
 }
 
-static int spawn(unsigned id)
+/* Forks worker id; a restart (`next_gen`) first gives the slot a new
+ * generation. */
+static int spawn(unsigned id, int next_gen)
 {
     struct sup_worker *w = &S.workers[id];
     pid_t pid;
 
-    atomic_fetch_add(&S.shared->w[id].generation, 1);
+    if (next_gen)
+        atomic_fetch_add(&S.shared->w[id].generation, 1);
     /* A dead predecessor's connections died with it (maxclients counts
      * the slots' clients). */
     atomic_store(&S.shared->w[id].clients, 0);
@@ -437,7 +440,7 @@ static void on_restart_timer(int fd, short what, void *arg)
     (void)what;
     if (S.stopping)
         return;
-    if (spawn(id) != 0)
+    if (spawn(id, 1) != 0)
         schedule_restart(id, 1000);
 }
 
@@ -482,7 +485,7 @@ static void worker_died(unsigned id, int status)
                 "no reload)", id, how, (long long)lived,
                 delay ? " after a back-off delay" : "");
     if (delay == 0) {
-        if (spawn(id) != 0)
+        if (spawn(id, 1) != 0)
             schedule_restart(id, 1000);
     } else {
         schedule_restart(id, delay);
@@ -705,8 +708,12 @@ int main(int argc, char **argv)
         cleanup();
         return 1;
     }
+    /* Every generation is final before any worker starts: a worker stamps
+     * its requests with the owner's generation as it sees it (cross.c). */
     for (w = 0; w < S.nworkers; w++)
-        if (spawn(w) != 0) {
+        atomic_fetch_add(&S.shared->w[w].generation, 1);
+    for (w = 0; w < S.nworkers; w++)
+        if (spawn(w, 0) != 0) {
             sup_shutdown(1);
             break;
         }

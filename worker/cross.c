@@ -63,7 +63,7 @@ struct req_hdr {
     uint32_t db;
     uint32_t proto;
     uint32_t argc;
-    uint32_t reserved;
+    uint32_t owner_gen;           /* the owner's generation, as the sender saw it */
 };
 
 struct outreq {
@@ -97,6 +97,7 @@ static struct rbuf scratch;
 static struct resp_arg *argvbuf;
 static size_t argvcap;
 static uint32_t my_gen_tag;
+static uint32_t my_gen;            /* low bits of our generation */
 
 /* ---- pendings ---------------------------------------------------------------- */
 
@@ -487,6 +488,7 @@ static int send_request(unsigned owner, struct pending *p, unsigned part, unsign
     h.db = db;
     h.proto = (uint32_t)proto;
     h.argc = (uint32_t)argc;
+    h.owner_gen = (uint32_t)pe->generation;
     mw_put(&w, &h, sizeof(h));
     for (i = 0; i < argc; i++) {
         uint32_t l = (uint32_t)argv[i].len;
@@ -713,6 +715,8 @@ static void handle_request(unsigned from, const char *msg, size_t len, uint64_t 
 
     BUG_ON(len < sizeof(h));
     memcpy(&h, msg, sizeof(h));
+    if (h.owner_gen != my_gen)
+        return;                   /* sent to our predecessor: see peer_alive() */
     if (h.argc > argvcap) {
         size_t cap = h.argc < 64 ? 64 : h.argc;
         struct resp_arg *n = realloc(argvbuf, cap * sizeof(*n));
@@ -898,19 +902,28 @@ static void assembly_failed(unsigned from, unsigned kind)
 }
 
 /*
- * A request whose sender is dead is dropped, not run (sender_gone_note).
- * Its client's connection died with the sender, so the request was never
- * acknowledged; run late, it could overwrite what that client wrote
- * afterwards through another connection (SET k 1 in flight when its worker
- * dies, then an acknowledged SET k 2 on a new connection, then the late
- * SET k 1).  A worker holds its slot's robust `alive` mutex all its life
- * and the kernel releases it as the process dies, before its sockets are
- * closed: a client cannot see the dropped connection, and so cannot write
+ * A request is run only if both ends are the processes it was meant for;
+ * otherwise it is dropped, unanswered.  Its client's connection was (or is
+ * about to be) closed, so the request was never acknowledged; run late, it
+ * could overwrite what that client wrote afterwards through another
+ * connection (SET k 1 in flight when a worker dies, then an acknowledged
+ * SET k 2 on a new connection, then the late SET k 1).
+ *
+ * The sender died: a worker holds its slot's robust `alive` mutex all its
+ * life and the kernel releases it as the process dies, before its sockets
+ * are closed, so a client cannot see the dropped connection, and write
  * again, before every peer sees the sender dead.  Requests are run only
  * while their sender holds it, and only if they carry its current
  * generation (a successor holds it too).  A worker runs a whole poll of a
  * peer's requests before any other input, so asking once per poll is as
  * good as asking per request.
+ *
+ * The owner died: the sender closes the clients waiting on it as soon as
+ * it sees the new generation, but requests already in the ring (or the
+ * rest of a half-sent one) would reach the successor, perhaps after the
+ * client wrote the key again directly.  So each request carries the
+ * owner's generation as the sender knew it, and a successor drops those
+ * meant for its predecessor: exactly the ones whose clients are closed.
  */
 static int peer_alive(unsigned p)
 {
@@ -1130,7 +1143,8 @@ int cross_init(void)
     peers = calloc(W.nworkers, sizeof(*peers));
     if (peers == NULL)
         return -1;
-    my_gen_tag = (uint32_t)(atomic_load(&W.shared->w[W.id].generation) & 0xffff) << 16;
+    my_gen = (uint32_t)atomic_load(&W.shared->w[W.id].generation);
+    my_gen_tag = (my_gen & 0xffff) << 16;
     rc = ringset_resume(W.rings, W.id);
     if (rc != EMBER_OK) {
         log_warning("cannot resume the rings: %s", ember_strerror(rc));

@@ -20,7 +20,8 @@
  * write, how far into the requester's ring it has applied; a successor
  * resumes after that point.  When an owner dies, the requester closes the
  * clients that were waiting on it: they see a dropped connection, nothing
- * else, as with any server crash.
+ * else, as with any server crash; and the successor drops the requests
+ * still meant for its predecessor, so none of them runs late.
  */
 #ifndef WORKER_CROSS_H
 #define WORKER_CROSS_H
