@@ -13,7 +13,8 @@
  * kept as a spare, or a freed huge block) go to a list of free segment runs
  * sorted by address and coalesced, which huge allocations search first-fit
  * before growing the region.  Their memory is given back to the system
- * (hole punching) once the freeing mutation has committed.
+ * (hole punching) once the freeing mutation has committed; that of big free
+ * page runs at the owner's next tick (shm_release_free), if still free.
  *
  * The crash-consistency rule the code follows (arena.h): a byte that is live
  * in the state before the mutation must be logged before anything may
@@ -187,7 +188,7 @@ static void run_push(struct shm_arena *a, uint64_t off, unsigned npages)
 {
     struct shm_header *h = a->hdr;
     unsigned b = bin_of(npages);
-    struct shm_freerun fr = { h->bins[b], 0, npages };
+    struct shm_freerun fr = { h->bins[b], 0, npages, 0 };
 
     shm_store(a, run_at(a, off), &fr, sizeof(fr));
     if (fr.next)
@@ -249,7 +250,7 @@ static void segrun_unlink(struct shm_arena *a, uint64_t seg)
 static void segrun_insert(struct shm_arena *a, uint64_t seg, uint64_t nsegs,
                           uint64_t prev, uint64_t next)
 {
-    struct shm_freerun fr = { next, prev, nsegs };
+    struct shm_freerun fr = { next, prev, nsegs, 0 };
 
     shm_set64(a, pmap(a, seg), SHM_PM_MAKESEG(SHM_PM_SEGFREE, nsegs));
     shm_store(a, segrun(a, seg), &fr, sizeof(fr));
@@ -416,6 +417,39 @@ static void free_pages(struct shm_arena *a, uint64_t off, unsigned n)
     }
     mark_run(a, seg, first, len, SHM_PM_FREE, 0, 0);
     run_push(a, page_off(seg, first), len);
+}
+
+unsigned shm_release_free(struct shm_arena *a, unsigned budget)
+{
+    struct shm_header *h = a->hdr;
+    unsigned b, released = 0;
+
+    BUG_ON(a->in_mut);
+    /* hugetlbfs gives back whole huge pages only: segments, at commit. */
+    if (a->readonly || a->inspect || a->reg.huge)
+        return 0;
+    for (b = bin_of(SHM_RELEASE_PAGES); b < SHM_NBINS && budget > 0; b++) {
+        uint64_t off;
+
+        if (!(h->bins_nonempty & (1ull << b)))
+            continue;
+        for (off = h->bins[b]; off != 0 && budget > 0; off = run_at(a, off)->next) {
+            struct shm_freerun *fr = run_at(a, off);
+
+            budget--;
+            if (fr->released || fr->len < SHM_RELEASE_PAGES)
+                continue;
+            /* Free pages per the committed metadata, so no rollback can
+             * want their bytes; the hint is unlogged, and a crash that
+             * loses it only means punching the run again. */
+            if (shm_region_punch(&a->reg, off + SHM_PAGE_SIZE,
+                                 (fr->len - 1) * SHM_PAGE_SIZE) == EMBER_OK) {
+                fr->released = 1;
+                released++;
+            }
+        }
+    }
+    return released;
 }
 
 /* ---- slabs ----------------------------------------------------------------- */

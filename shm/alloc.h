@@ -44,6 +44,17 @@ int shm_calloc(struct shm_arena *a, size_t size, uint64_t *off);
  */
 void shm_free(struct shm_arena *a, uint64_t off);
 
+/*
+ * Gives back to the system the memory of free page runs of at least
+ * SHM_RELEASE_PAGES pages (all of a run but its first page, which holds its
+ * links), so pages freed and not reused soon stop counting against the
+ * machine; reusing them later costs a page fault per page.  Outside
+ * mutations only (the owner's periodic tick); looks at `budget` runs at
+ * most.  Returns the number of runs it released.
+ */
+#define SHM_RELEASE_PAGES 16u
+unsigned shm_release_free(struct shm_arena *a, unsigned budget);
+
 /* Releases the mutation's freed blocks (shm_commit calls it). */
 void shm_flush_frees(struct shm_arena *a);
 

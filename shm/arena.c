@@ -96,7 +96,10 @@ int shm_arena_tick(struct shm_arena *a)
 {
     uint64_t ahead = a->reserve_ahead, want;
 
-    if (a->in_mut || a->readonly || ahead == 0)
+    if (a->in_mut || a->readonly)
+        return EMBER_OK;
+    (void)shm_release_free(a, 4096);
+    if (ahead == 0)
         return EMBER_OK;
     /* Headroom is memory spent (populated), and growing by a 16th at a
      * time already leaves some: ask for a 32nd of the heap, at least a

@@ -145,7 +145,8 @@ int shm_arena_unlink(const struct shm_region_opts *o);
  * a->reserve_ahead bytes beyond the heap top (with reserve_auto, the
  * default: a 32nd of the heap, between a segment and reserve_ahead), so
  * that the allocator rarely has to grow the file in the middle of a
- * command.  Outside mutations only.
+ * command; and gives back the memory of big free page runs
+ * (shm_release_free).  Outside mutations only.
  */
 int shm_arena_tick(struct shm_arena *a);
 

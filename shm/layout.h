@@ -206,11 +206,14 @@ struct shm_undo_chunk {
  *    0     8   next run in the same bin / list (0: end)
  *    8     8   previous run (0: this is the head)
  *   16     8   length: pages (page runs) or segments (segment runs)
+ *   24     8   page runs: 1 once the pages after the first were given back
+ *              to the system (shm_release_free), a hint written unlogged
  */
 struct shm_freerun {
     uint64_t next;
     uint64_t prev;
     uint64_t len;
+    uint64_t released;
 };
 
 /*

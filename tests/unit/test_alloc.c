@@ -164,6 +164,73 @@ static void test_abort_restores(void **state)
     shmtest_snap_free(&s);
 }
 
+/* ---- giving free pages back ------------------------------------------------------- */
+
+static uint64_t file_blocks(const struct shm_arena *a)
+{
+    struct stat st;
+    assert_int_equal(fstat(a->reg.fd, &st), 0);
+    return (uint64_t)st.st_blocks;
+}
+
+static void fill_check(struct shm_arena *a, uint64_t off, size_t len, uint8_t v)
+{
+    const uint8_t *p = shm_ptr(a, off);
+    size_t i;
+    for (i = 0; i < len; i++)
+        if (p[i] != v)
+            fail_msg("byte %zu of block %llu is %u, want %u", i, (unsigned long long)off,
+                     p[i], v);
+}
+
+static void test_release_free(void **state)
+{
+    struct fixture *f = *state;
+    struct shm_arena *a = f->a;
+    enum { L = 100 * 1024 };
+    uint64_t off[3], again, before;
+    int i;
+
+    shm_begin(a);
+    for (i = 0; i < 3; i++) {
+        assert_int_equal(shm_alloc(a, L, &off[i]), EMBER_OK);
+        memset(shm_ptr(a, off[i]), 'a' + i, L);
+    }
+    shm_commit(a);
+    /* Nothing free is big enough yet, or it was released already. */
+    (void)shm_release_free(a, 1000);
+    assert_int_equal(shm_release_free(a, 1000), 0);
+
+    /* A free that is rolled back gives nothing back. */
+    shm_begin(a);
+    shm_free(a, off[1]);
+    shm_abort(a);
+    assert_int_equal(shm_release_free(a, 1000), 0);
+    fill_check(a, off[1], L, 'b');
+
+    /* Committed frees: their pages, all but each run's first, go back. */
+    before = file_blocks(a);
+    shm_begin(a);
+    shm_free(a, off[0]);
+    shm_free(a, off[2]);
+    shm_commit(a);
+    assert_true(shm_release_free(a, 1000) >= 1);
+    assert_true(file_blocks(a) < before);
+    assert_true((before - file_blocks(a)) * 512 >= (uint64_t)L - SHM_PAGE_SIZE);
+    assert_int_equal(shm_release_free(a, 1000), 0);     /* once */
+    fill_check(a, off[1], L, 'b');
+    shmtest_check(a);
+
+    /* Released pages are reused like any others (fresh zero pages). */
+    shm_begin(a);
+    assert_int_equal(shm_alloc(a, L, &again), EMBER_OK);
+    memset(shm_ptr(a, again), 'z', L);
+    shm_commit(a);
+    fill_check(a, again, L, 'z');
+    fill_check(a, off[1], L, 'b');
+    shmtest_check(a);
+}
+
 /* ---- limits ----------------------------------------------------------------- */
 
 static void test_limit(void **state)
@@ -502,6 +569,7 @@ int main(void)
         cmocka_unit_test(test_classes),
         cmocka_unit_test_setup_teardown(test_exact_accounting, setup, teardown),
         cmocka_unit_test_setup_teardown(test_abort_restores, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_release_free, setup, teardown),
         cmocka_unit_test_setup_teardown(test_limit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_device_full, setup, teardown),
         cmocka_unit_test_setup_teardown(test_churn, setup, teardown),
