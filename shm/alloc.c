@@ -96,9 +96,14 @@ void shm_alloc_init_tables(void)
 
     if (atomic_load(&tables_ready))
         return;
-    for (s = 16; s <= 128; s += 8)
+    /* 8 bytes apart up to 256 and 16 up to 512, where entries of small
+     * collections fall (a 10-member set or hash is 100-500 bytes); then
+     * 8 classes per doubling, at most 1/8 lost to rounding. */
+    for (s = 16; s <= 256; s += 8)
         class_size[c++] = s;
-    for (step = 16; step <= 1024; step *= 2)
+    for (s = 272; s <= 512; s += 16)
+        class_size[c++] = s;
+    for (step = 64; step <= 1024; step *= 2)
         for (i = 0; i < 8; i++) {
             s = class_size[c - 1] + step;
             class_size[c++] = s;

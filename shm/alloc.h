@@ -3,8 +3,8 @@
  *
  * Three tiers, all metadata inside the arena, no header on small blocks:
  *
- *   small  (<= SHM_SMALL_MAX)  size classes 8 bytes apart at the small end,
- *          about 8 per doubling above; blocks live in slabs (runs of pages
+ *   small  (<= SHM_SMALL_MAX)  size classes 8 bytes apart up to 256, 16
+ *          up to 512, 8 per doubling above; blocks live in slabs (runs of pages
  *          holding one class) with an allocation bitmap in the slab header.
  *   large  (<= SHM_LARGE_MAX)  a run of 4 KiB pages inside a heap segment.
  *   huge   one or more whole contiguous 2 MiB segments.

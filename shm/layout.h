@@ -33,7 +33,7 @@
 #include <stdint.h>
 
 #define SHM_MAGIC          0x4d48535245424d45ULL /* "EMBERSHM" little-endian */
-#define SHM_LAYOUT_VERSION 1u
+#define SHM_LAYOUT_VERSION 2u
 
 #define SHM_PAGE_SHIFT     12
 #define SHM_PAGE_SIZE      (1u << SHM_PAGE_SHIFT)            /* 4 KiB */

@@ -69,8 +69,11 @@ static void test_classes(void **state)
         if (c > 0)
             assert_true(shm_class_size(c - 1) < s);
     }
-    /* Spacing: 8 bytes up to 128, then at most 1/8 + 1 step of waste. */
+    /* Spacing: 8 bytes up to 256, 16 up to 512, then 8 per doubling. */
     assert_int_equal(shm_alloc_size(51), 56);
+    assert_int_equal(shm_alloc_size(249), 256);
+    assert_int_equal(shm_alloc_size(257), 272);
+    assert_int_equal(shm_alloc_size(513), 576);
     assert_int_equal(shm_alloc_size(16 * 1024 + 1), 20 * 1024);
     assert_int_equal(shm_alloc_size(SHM_LARGE_MAX + 1), 2 * SHM_SEG_SIZE - SHM_PAGE_SIZE);
 }
