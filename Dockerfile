@@ -9,14 +9,14 @@
 FROM debian:12-slim AS build
 RUN apt-get update && apt-get install -y --no-install-recommends \
         build-essential pkg-config libevent-dev liburcu-dev libxxhash-dev \
-        liblz4-dev && rm -rf /var/lib/apt/lists/*
+        libzstd-dev && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
 RUN make -j"$(nproc)" all && make install DESTDIR=/out PREFIX=/usr
 
 FROM debian:12-slim
 RUN apt-get update && apt-get install -y --no-install-recommends \
-        libevent-core-2.1-7 libevent-pthreads-2.1-7 liburcu8 libxxhash0 liblz4-1 \
+        libevent-core-2.1-7 libevent-pthreads-2.1-7 liburcu8 libxxhash0 libzstd1 \
         && rm -rf /var/lib/apt/lists/*
 COPY --from=build /out/ /
 RUN mkdir -p /data

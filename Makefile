@@ -20,7 +20,7 @@ MANDIR  ?= $(PREFIX)/share/man
 CC      ?= cc
 PYTHON  ?= /usr/bin/python3
 
-PKGS     = libevent_core libevent_pthreads liburcu libxxhash liblz4
+PKGS     = libevent_core libevent_pthreads liburcu libxxhash libzstd
 TESTPKGS = cmocka
 
 ifneq ($(SANITIZE),)
@@ -93,7 +93,7 @@ all: $(LIBSHM) $(BINS)
 # Debian 12 packages every target needs.  `make deps` installs what is missing
 # when run as root and otherwise prints the exact command.
 DEB_BUILD = build-essential pkg-config libevent-dev liburcu-dev libxxhash-dev \
-            liblz4-dev libcmocka-dev
+            libzstd-dev libcmocka-dev
 DEB_TEST  = redis-server redis-tools python3-redis mandoc tcl dpkg-dev procps \
             util-linux
 deps:

@@ -155,11 +155,16 @@ static inline int qlist_elem_eq(const struct qlist_elem *e, const void *s, size_
 
 /*
  * Compression of inner nodes: with qlist_compress set (the default), a
- * node two or more nodes away from both ends is LZ4-compressed when that
+ * node two or more nodes away from both ends is zstd-compressed when that
  * saves an eighth of its block, like Redis's list-compress-depth but on by
  * default.  0 stops new compression; compressed nodes stay readable.
  */
 extern int qlist_compress;
+
+/* Makes the codec's contexts now (a worker at start), so that running out
+ * of memory shows there and not in the middle of a command.  0 or -1;
+ * without it they are made at first use. */
+int qlist_codec_init(void);
 
 extern const struct ks_type_ops qlist_ops;
 

@@ -21,6 +21,7 @@
 #include "util.h"
 
 #include "shm/alloc.h"
+#include "shm/qlist.h"
 #include "shm/ring.h"
 
 #include <errno.h>
@@ -308,8 +309,8 @@ int worker_main(const struct worker_args *a)
         }
     }
     W.base = event_base_new();
-    if (W.base == NULL || cross_init() != 0) {
-        log_warning("cannot set up the event loop or the rings");
+    if (W.base == NULL || cross_init() != 0 || qlist_codec_init() != 0) {
+        log_warning("cannot set up the event loop, the rings or the list codec");
         shm_arena_close(&W.arena);
         return WORKER_EXIT_ERROR;
     }

@@ -10,9 +10,12 @@ compact encodings), the small ones with short and with long elements:
   set    "m:NNNNNN" (8 B)                 "member:NNNNNNN" (14 B)
   zset   "m:NNNNNN", score N              "member:NNNNNNN", score N * 1.5
   list   8 letters                        16 letters
-Letters are random (the same for both servers): ember LZ4-compresses inner
-list nodes and Redis's default list-compress-depth is 0, so compressible
-list data would flatter ember.  The ratio depends on element size: both
+Letters are random (the same for both servers), so there are no repeats
+for LZ77 matching; but a letter carries 4.7 bits, not 8, and ember's inner
+list nodes are zstd-compressed by default, whose entropy stage uses that
+(Redis's default list-compress-depth is 0: no compression).  So the large
+list figure is ember's default against Redis's default on text; random
+bytes would not compress at all (then ember's lists are about 0.95x).  The ratio depends on element size: both
 servers store the bytes themselves, so the longer the elements, the closer
 to 1 (ember's compact encodings spend 1 byte of length per string where
 Redis's listpacks spend 2, plus much less per key).
