@@ -2,9 +2,10 @@
  * hset.c - hash and set values (see hset.h).
  *
  * Invariants:
- *   - compact: the entry's value is a valid pack; a set's elements are its
- *     members, a hash's are field, value pairs (an even count); no member
- *     twice; never empty;
+ *   - compact: the entry's value is a valid pack, exactly vlen bytes; a
+ *     set's elements are its members, a hash's are field, value pairs (an
+ *     even count); no member twice; never empty; at most PACK_COUNT_MAX
+ *     elements, whatever ks_limits says (pack_limit());
  *   - full: the value is the offset of a descriptor block holding a dict
  *     (count = members >= 1); every element is a member block in the chain
  *     its member's hash leads to; no member twice.
@@ -17,9 +18,23 @@
 
 #define IS_HASH(type) ((type) == KS_T_HASH)
 
+static unsigned stride(unsigned type)
+{
+    return IS_HASH(type) ? 2 : 1;
+}
+
+/* An entry limit within what a pack's 16-bit count can hold: worker.c
+ * clamps the settings already, but tests and tools set ks_limits directly,
+ * and a compact value past PACK_COUNT_MAX elements must go full instead. */
+static uint32_t pack_limit(uint32_t lim, unsigned type)
+{
+    uint32_t cap = PACK_COUNT_MAX / stride(type);
+    return lim < cap ? lim : cap;
+}
+
 static uint32_t max_entries(unsigned type)
 {
-    return IS_HASH(type) ? ks_limits.hash_entries : ks_limits.set_entries;
+    return pack_limit(IS_HASH(type) ? ks_limits.hash_entries : ks_limits.set_entries, type);
 }
 
 /* Does s look like an integer Redis would keep in an intset? */
@@ -43,7 +58,7 @@ static int is_int(const uint8_t *s, size_t len)
  * integers only get set-max-intset-entries, as Redis's intsets do. */
 static uint32_t set_limit(const struct ks_ref *r, const void *m, size_t mlen)
 {
-    uint32_t lim = ks_limits.set_entries;
+    uint32_t lim = max_entries(KS_T_SET);
     struct pack_it it;
     const uint8_t *s;
     size_t len;
@@ -51,22 +66,17 @@ static uint32_t set_limit(const struct ks_ref *r, const void *m, size_t mlen)
     if (ks_limits.set_int_entries <= lim || !is_int(m, mlen))
         return lim;
     if (r->off) {
-        pack_iter((const uint8_t *)r->e.val, &it);
+        pack_iter((const uint8_t *)r->e.val, r->e.vlen, &it);
         while (pack_next(&it, &s, &len))
             if (!is_int(s, len))
                 return lim;
     }
-    return ks_limits.set_int_entries;
+    return pack_limit(ks_limits.set_int_entries, KS_T_SET);
 }
 
 static uint32_t max_value(unsigned type)
 {
     return IS_HASH(type) ? ks_limits.hash_value : ks_limits.set_value;
-}
-
-static unsigned stride(unsigned type)
-{
-    return IS_HASH(type) ? 2 : 1;
 }
 
 /* ---- member blocks ------------------------------------------------------------ */
@@ -212,7 +222,7 @@ static long compact_find(const struct ks_ref *r, const void *m, size_t mlen)
     unsigned st = stride(r->e.type);
     long i = 0;
 
-    pack_iter((const uint8_t *)r->e.val, &it);
+    pack_iter((const uint8_t *)r->e.val, r->e.vlen, &it);
     while (pack_next(&it, &s, &len)) {
         if (len == mlen && memcmp(s, m, mlen) == 0)
             return i;
@@ -253,8 +263,8 @@ int hset_get(const struct shm_arena *a, const struct ks_ref *r, const void *m, s
         if (i < 0)
             return 0;
         if (IS_HASH(r->e.type)) {
-            size_t off = pack_offset(p, (uint32_t)i + 1);
-            pack_get(p + off, p + pack_bytes(p), v, vlen);
+            size_t off = pack_offset(p, r->e.vlen, (uint32_t)i + 1);
+            pack_get(p + off, p + r->e.vlen, v, vlen);
         }
         return 1;
     }
@@ -268,7 +278,7 @@ void hset_iter(const struct shm_arena *a, const struct ks_ref *r, struct hset_it
     if (it->full)
         dict_iter_init(dict_of(a, r), &it->d);
     else
-        pack_iter((const uint8_t *)r->e.val, &it->p);
+        pack_iter((const uint8_t *)r->e.val, r->e.vlen, &it->p);
 }
 
 int hset_next(struct hset_it *it, const uint8_t **m, size_t *mlen, const uint8_t **v,
@@ -303,10 +313,10 @@ void hset_random(const struct shm_arena *a, const struct ks_ref *r, uint64_t rnd
         const uint8_t *p = (const uint8_t *)r->e.val;
         unsigned st = stride(r->e.type);
         uint32_t i = (uint32_t)(rnd % (pack_count(p) / st)) * st;
-        size_t off = pack_offset(p, i), n;
-        n = pack_get(p + off, p + pack_bytes(p), m, mlen);
+        size_t off = pack_offset(p, r->e.vlen, i), n;
+        n = pack_get(p + off, p + r->e.vlen, m, mlen);
         if (st == 2)
-            pack_get(p + off + n, p + pack_bytes(p), v, vlen);
+            pack_get(p + off + n, p + r->e.vlen, v, vlen);
     }
 }
 
@@ -371,7 +381,7 @@ static int to_full(struct shm_arena *a, struct ks_ref *r, unsigned type, const v
         struct pack_it it;
         const uint8_t *s, *sv = NULL;
         size_t len, svl = 0;
-        pack_iter((const uint8_t *)r->e.val, &it);
+        pack_iter((const uint8_t *)r->e.val, r->e.vlen, &it);
         while (pack_next(&it, &s, &len)) {
             if (IS_HASH(type))
                 pack_next(&it, &sv, &svl);
@@ -397,18 +407,21 @@ static int to_full(struct shm_arena *a, struct ks_ref *r, unsigned type, const v
     return rc;
 }
 
-/* Rewrites a compact value: elements [from, from+ndel) become ins[]. */
+/* Rewrites a compact value: elements [from, from+ndel) become ins[].  The
+ * old pack and its length are taken before the rewrite updates r; its bytes
+ * stay readable (frees are deferred). */
 static int compact_edit(struct shm_arena *a, struct ks_ref *r, unsigned type, uint32_t from,
                         uint32_t ndel, const struct pack_str *ins, uint32_t nins)
 {
-    static const uint8_t empty[PACK_HDR] = { 0, 0, 0, 0, PACK_HDR, 0, 0, 0 };
+    static const uint8_t empty[PACK_HDR];   /* no elements */
     const uint8_t *old = r->off ? (const uint8_t *)r->e.val : empty;
-    size_t n = pack_edit_size(old, from, ndel, ins, nins);
+    size_t oldlen = r->off ? r->e.vlen : PACK_HDR;
+    size_t n = pack_edit_size(old, oldlen, from, ndel, ins, nins);
     uint8_t *val;
     int rc = ks_ref_rewrite(a, r, type, 0, n, &val);
 
     if (rc == EMBER_OK)
-        pack_edit(val, old, from, ndel, ins, nins);
+        pack_edit(val, old, oldlen, from, ndel, ins, nins);
     return rc;
 }
 
@@ -531,7 +544,8 @@ static int maybe_compact(struct shm_arena *a, struct ks_ref *r)
             pos += pack_put(tmp + pos, v, vl);
         members++;
     }
-    pack_set_header(tmp, members * stride(type), (uint32_t)pos);
+    BUG_ON(pos != n);
+    pack_set_header(tmp, members * stride(type));
     rc = ks_ref_rewrite(a, r, type, 0, n, &val);
     if (rc == EMBER_OK)
         memcpy(val, tmp, n);
@@ -695,16 +709,16 @@ static int ops_check(struct shm_check_ctx *c, unsigned type, const struct ks_ent
         size_t len, tl;
         struct pack_it it, jt;
         uint32_t i = 0;
-        if (pack_validate(p, e->vlen) != 0 || pack_bytes(p) != e->vlen)
+        if (pack_validate(p, e->vlen) != 0)
             return shm_check_fail(c, "compact collection: malformed pack");
         if (pack_count(p) == 0 || pack_count(p) % stride(type) != 0)
             return shm_check_fail(c, "compact collection: %u elements", pack_count(p));
         /* No member twice (quadratic, but compact values are small). */
-        pack_iter(p, &it);
+        pack_iter(p, e->vlen, &it);
         while (pack_next(&it, &s, &len) && pack_count(p) <= 4096) {
             uint32_t j = 0;
             if (i % stride(type) == 0) {
-                pack_iter(p, &jt);
+                pack_iter(p, e->vlen, &jt);
                 while (j < i && pack_next(&jt, &t, &tl)) {
                     if (j % stride(type) == 0 && tl == len && memcmp(t, s, len) == 0)
                         return shm_check_fail(c, "compact collection: member twice");

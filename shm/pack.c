@@ -37,15 +37,15 @@ size_t pack_get(const uint8_t *p, const uint8_t *end, const uint8_t **s, size_t 
     return n + (size_t)v;
 }
 
-size_t pack_offset(const uint8_t *pack, uint32_t i)
+size_t pack_offset(const uint8_t *pack, size_t len, uint32_t i)
 {
-    const uint8_t *p = pack + PACK_HDR, *end = pack + pack_bytes(pack), *s;
-    size_t len;
+    const uint8_t *p = pack + PACK_HDR, *end = pack + len, *s;
+    size_t slen;
 
     if (i >= pack_count(pack))
         return 0;
     while (i--) {
-        size_t n = pack_get(p, end, &s, &len);
+        size_t n = pack_get(p, end, &s, &slen);
         if (n == 0)
             return 0;
         p += n;
@@ -53,32 +53,31 @@ size_t pack_offset(const uint8_t *pack, uint32_t i)
     return (size_t)(p - pack);
 }
 
-int pack_validate(const uint8_t *pack, size_t avail)
+int pack_validate(const uint8_t *pack, size_t len)
 {
     const uint8_t *p, *end, *s;
     uint32_t i, count;
-    size_t len;
+    size_t slen;
 
-    if (avail < PACK_HDR)
+    if (len < PACK_HDR)
         return -1;
     count = pack_count(pack);
-    if (pack_bytes(pack) < PACK_HDR || pack_bytes(pack) > avail)
-        return -1;
     p = pack + PACK_HDR;
-    end = pack + pack_bytes(pack);
+    end = pack + len;
     for (i = 0; i < count; i++) {
-        size_t n = pack_get(p, end, &s, &len);
+        size_t n = pack_get(p, end, &s, &slen);
         if (n == 0)
             return -1;
         p += n;
     }
-    return p == end ? 0 : -1;
+    return p == end ? 0 : -1;   /* nothing after the last element */
 }
 
 /* Bytes of elements [from, from+n) of src (from must be in range). */
-static size_t span_bytes(const uint8_t *src, uint32_t from, uint32_t n, size_t *start)
+static size_t span_bytes(const uint8_t *src, size_t srclen, uint32_t from, uint32_t n,
+                         size_t *start)
 {
-    const uint8_t *p = src + PACK_HDR, *end = src + pack_bytes(src), *s, *first;
+    const uint8_t *p = src + PACK_HDR, *end = src + srclen, *s, *first;
     size_t len;
     uint32_t i;
 
@@ -91,30 +90,30 @@ static size_t span_bytes(const uint8_t *src, uint32_t from, uint32_t n, size_t *
     return (size_t)(p - first);
 }
 
-size_t pack_edit_size(const uint8_t *src, uint32_t from, uint32_t ndel,
+size_t pack_edit_size(const uint8_t *src, size_t srclen, uint32_t from, uint32_t ndel,
                       const struct pack_str *ins, uint32_t nins)
 {
-    size_t start, gone = span_bytes(src, from, ndel, &start), add = 0;
+    size_t start, gone = span_bytes(src, srclen, from, ndel, &start), add = 0;
     uint32_t i;
 
     for (i = 0; i < nins; i++)
         add += pack_elem_size(ins[i].len);
-    return pack_bytes(src) - gone + add;
+    return srclen - gone + add;
 }
 
-size_t pack_edit(uint8_t *dst, const uint8_t *src, uint32_t from, uint32_t ndel,
-                 const struct pack_str *ins, uint32_t nins)
+size_t pack_edit(uint8_t *dst, const uint8_t *src, size_t srclen, uint32_t from,
+                 uint32_t ndel, const struct pack_str *ins, uint32_t nins)
 {
-    size_t start, gone = span_bytes(src, from, ndel, &start), n, tail;
+    size_t start, gone = span_bytes(src, srclen, from, ndel, &start), n, tail;
     uint32_t i;
 
     n = start;
     memcpy(dst, src, start);                       /* header + elements before */
     for (i = 0; i < nins; i++)
         n += pack_put(dst + n, ins[i].s, ins[i].len);
-    tail = pack_bytes(src) - start - gone;
+    tail = srclen - start - gone;
     memcpy(dst + n, src + start + gone, tail);     /* elements after */
     n += tail;
-    pack_set_header(dst, pack_count(src) - ndel + nins, (uint32_t)n);
+    pack_set_header(dst, pack_count(src) - ndel + nins);
     return n;
 }

@@ -1,20 +1,24 @@
 /*
  * pack.h - packs: compact sequences of byte strings.
  *
- * The compact encoding of small collections (like Redis's listpack) and the
- * nodes of big lists.  A pack is one contiguous byte range:
+ * The compact encoding of small hashes, sets and sorted sets (like Redis's
+ * listpack; lists have their own, qlist.c).  A pack is one contiguous byte
+ * range:
  *
  *   OFFSET SIZE  MEANING
- *      0     4   number of elements
- *      4     4   total bytes of the pack, header included
- *      8     -   elements: a varint length (7 bits per byte, low first,
+ *      0     2   number of elements (at most PACK_COUNT_MAX)
+ *      2     -   elements: a varint length (7 bits per byte, low first,
  *                high bit = more) followed by that many bytes
  *
- * A 10-byte element costs 11 bytes.  Packs are small (collections convert
- * to full structures past configurable thresholds), so operations are
- * linear scans and rewrites: a change builds a new pack in a fresh block,
- * which the keyspace links in with one logged store.  No pointer, no
- * alignment requirement: a pack can live anywhere in an entry.
+ * A 10-byte element costs 11 bytes.  The pack's total size is not stored:
+ * a pack is always a whole value whose length its owner already keeps (a
+ * keyspace entry's vlen), so every function reading a pack is given that
+ * length, and the elements end exactly there.  Packs are small
+ * (collections convert to full structures past configurable thresholds,
+ * and always past PACK_COUNT_MAX elements), so operations are linear scans
+ * and rewrites: a change builds a new pack in a fresh block, which the
+ * keyspace links in with one logged store.  No pointer, no alignment
+ * requirement: a pack can live anywhere in an entry.
  */
 #ifndef SHM_PACK_H
 #define SHM_PACK_H
@@ -23,26 +27,26 @@
 #include <stdint.h>
 #include <string.h>
 
-#define PACK_HDR 8u
+#include "bug.h"
+
+#define PACK_HDR       2u
+#define PACK_COUNT_MAX 65535u   /* the header's 16-bit count */
 
 static inline uint32_t pack_count(const uint8_t *p)
 {
-    uint32_t n;
-    memcpy(&n, p, 4);
+    uint16_t n;
+    memcpy(&n, p, 2);   /* little-endian host (layout.h) */
     return n;
 }
 
-static inline uint32_t pack_bytes(const uint8_t *p)
+/* Writes the header.  Callers convert to a full encoding before a pack
+ * would pass PACK_COUNT_MAX; one that did not is a bug, never a
+ * silently wrapped count. */
+static inline void pack_set_header(uint8_t *p, uint32_t count)
 {
-    uint32_t n;
-    memcpy(&n, p + 4, 4);
-    return n;
-}
-
-static inline void pack_set_header(uint8_t *p, uint32_t count, uint32_t bytes)
-{
-    memcpy(p, &count, 4);
-    memcpy(p + 4, &bytes, 4);
+    uint16_t n = (uint16_t)count;
+    BUG_ON(count > PACK_COUNT_MAX);
+    memcpy(p, &n, 2);
 }
 
 /* Bytes of a varint for n, and of an element of len bytes. */
@@ -75,10 +79,11 @@ struct pack_it {
     uint32_t left;       /* elements not yet returned */
 };
 
-static inline void pack_iter(const uint8_t *pack, struct pack_it *it)
+/* Starts an iteration over the pack of len bytes at pack. */
+static inline void pack_iter(const uint8_t *pack, size_t len, struct pack_it *it)
 {
     it->p = pack + PACK_HDR;
-    it->end = pack + pack_bytes(pack);
+    it->end = pack + len;
     it->left = pack_count(pack);
 }
 
@@ -96,31 +101,34 @@ static inline int pack_next(struct pack_it *it, const uint8_t **s, size_t *len)
     return 1;
 }
 
-/* Offset (from the pack start) of element i, or 0 if out of range. */
-size_t pack_offset(const uint8_t *pack, uint32_t i);
+/* Offset (from the pack start) of element i of the pack of len bytes, or 0
+ * if out of range. */
+size_t pack_offset(const uint8_t *pack, size_t len, uint32_t i);
 
-/* Validates a pack of `avail` bytes at most: header, every element inside,
- * count matches.  0 or -1. */
-int pack_validate(const uint8_t *pack, size_t avail);
+/* Validates a pack of exactly len bytes: the header fits, the count matches
+ * the elements and the last one ends at len.  0 or -1. */
+int pack_validate(const uint8_t *pack, size_t len);
 
 /*
- * Builds a new pack in dst from src, replacing elements [from, from+ndel)
- * with the nins given ones (any of ndel/nins may be 0).  dst must have
- * pack_edit_size() bytes.  Returns the new pack's size.
+ * Builds a new pack in dst from src (a valid pack of srclen bytes),
+ * replacing elements [from, from+ndel) with the nins given ones (any of
+ * ndel/nins may be 0; the result must hold at most PACK_COUNT_MAX, BUG
+ * otherwise).  dst must have pack_edit_size() bytes.  Returns the new
+ * pack's size.
  */
 struct pack_str {
     const void *s;
     size_t len;
 };
-size_t pack_edit_size(const uint8_t *src, uint32_t from, uint32_t ndel,
+size_t pack_edit_size(const uint8_t *src, size_t srclen, uint32_t from, uint32_t ndel,
                       const struct pack_str *ins, uint32_t nins);
-size_t pack_edit(uint8_t *dst, const uint8_t *src, uint32_t from, uint32_t ndel,
-                 const struct pack_str *ins, uint32_t nins);
+size_t pack_edit(uint8_t *dst, const uint8_t *src, size_t srclen, uint32_t from,
+                 uint32_t ndel, const struct pack_str *ins, uint32_t nins);
 
 /* An empty pack in dst (PACK_HDR bytes). */
 static inline void pack_init(uint8_t *dst)
 {
-    pack_set_header(dst, 0, PACK_HDR);
+    pack_set_header(dst, 0);
 }
 
 #endif /* SHM_PACK_H */

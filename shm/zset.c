@@ -2,9 +2,10 @@
  * zset.c - sorted-set values (see zset.h for the encodings and layouts).
  *
  * Invariants:
- *   - compact: the entry's value is a valid pack of 2n >= 2 elements,
- *     member then score, pairs strictly increasing by (score, member), each
- *     score element in its canonical encoding and not NaN, no member twice;
+ *   - compact: the entry's value is a valid pack of exactly vlen bytes and
+ *     2n >= 2 elements (n <= PACK_COUNT_MAX / 2), member then score, pairs
+ *     strictly increasing by (score, member), each score element in its
+ *     canonical encoding and not NaN, no member twice;
  *   - full: the value is the offset of a descriptor; level 0 links every
  *     node in strictly increasing (score, member) order, backward links
  *     mirror it and tail is the last node; at level i >= 1 each node of more
@@ -54,12 +55,21 @@ _Static_assert(HEAD_WORDS * 8 >= 12 * ZSET_MAXLEVEL + 12, "zset head size");
 
 #define NODE_HDR(l) (12u * (l) + 12u)
 
-/* A compact value never passes this size, whatever the limits say (pack
- * sizes are 32-bit; Redis's listpacks stop at 1 GB too). */
+/* A compact value never passes this size, whatever the limits say
+ * (Redis's listpacks stop at 1 GB too; check_compact keeps 32-bit offsets). */
 #define PACK_MAX (1u << 30)
 
 unsigned zset_debug_level;
 int zset_shrink_to_compact;
+
+/* The most members a compact value may hold: zset_entries within what a
+ * pack's 16-bit count can hold (two elements a member).  worker.c clamps
+ * the setting already; tests and tools set ks_limits directly. */
+static uint64_t compact_max(void)
+{
+    return ks_limits.zset_entries < PACK_COUNT_MAX / 2 ? ks_limits.zset_entries
+                                                       : PACK_COUNT_MAX / 2;
+}
 
 /* Stop conditions of iterators. */
 #define STOP_NONE  0
@@ -149,9 +159,10 @@ static int pair_read(const uint8_t *p, const uint8_t *end, struct pair *x)
     return 0;
 }
 
-static inline void pair_at(const uint8_t *pack, const uint8_t *p, struct pair *x)
+/* Reads the pair at p of the valid pack of len bytes at pack. */
+static inline void pair_at(const uint8_t *pack, size_t len, const uint8_t *p, struct pair *x)
 {
-    BUG_ON(pair_read(p, pack + pack_bytes(pack), x) != 0);
+    BUG_ON(pair_read(p, pack + len, x) != 0);
 }
 
 static inline uint64_t pack_pairs(const uint8_t *pack)
@@ -159,13 +170,13 @@ static inline uint64_t pack_pairs(const uint8_t *pack)
     return pack_count(pack) / 2;
 }
 
-static const uint8_t *pair_ptr(const uint8_t *pack, uint64_t i)
+static const uint8_t *pair_ptr(const uint8_t *pack, size_t len, uint64_t i)
 {
     const uint8_t *p = pack + PACK_HDR;
     struct pair x;
 
     while (i--) {
-        pair_at(pack, p, &x);
+        pair_at(pack, len, p, &x);
         p = x.next;
     }
     return p;
@@ -580,13 +591,14 @@ static uint64_t full_find(const struct shm_arena *a, uint64_t desc, const void *
 /* ---- compact values: reading ---------------------------------------------------------- */
 
 /* Index of member m in a pack (its pair in *x), or -1. */
-static long compact_find(const uint8_t *pack, const void *m, size_t mlen, struct pair *x)
+static long compact_find(const uint8_t *pack, size_t len, const void *m, size_t mlen,
+                         struct pair *x)
 {
     const uint8_t *p = pack + PACK_HDR;
     uint64_t i, n = pack_pairs(pack);
 
     for (i = 0; i < n; i++) {
-        pair_at(pack, p, x);
+        pair_at(pack, len, p, x);
         if (x->mlen == mlen && (mlen == 0 || memcmp(x->m, m, mlen) == 0))
             return (long)i;
         p = x->next;
@@ -595,14 +607,14 @@ static long compact_find(const uint8_t *pack, const void *m, size_t mlen, struct
 }
 
 /* Index of the first pair for which p holds, or the pair count. */
-static uint64_t compact_first(const uint8_t *pack, const struct pred *p)
+static uint64_t compact_first(const uint8_t *pack, size_t len, const struct pred *p)
 {
     const uint8_t *q = pack + PACK_HDR;
     uint64_t i, n = pack_pairs(pack);
     struct pair x;
 
     for (i = 0; i < n; i++) {
-        pair_at(pack, q, &x);
+        pair_at(pack, len, q, &x);
         if (pred_eval(p, x.score, x.m, x.mlen))
             break;
         q = x.next;
@@ -611,7 +623,7 @@ static uint64_t compact_first(const uint8_t *pack, const struct pred *p)
 }
 
 /* Index of the last pair for which p holds, or -1. */
-static int64_t compact_last(const uint8_t *pack, const struct pred *p)
+static int64_t compact_last(const uint8_t *pack, size_t len, const struct pred *p)
 {
     const uint8_t *q = pack + PACK_HDR;
     uint64_t i, n = pack_pairs(pack);
@@ -619,7 +631,7 @@ static int64_t compact_last(const uint8_t *pack, const struct pred *p)
     struct pair x;
 
     for (i = 0; i < n; i++) {
-        pair_at(pack, q, &x);
+        pair_at(pack, len, q, &x);
         if (pred_eval(p, x.score, x.m, x.mlen))
             last = (int64_t)i;
         q = x.next;
@@ -628,14 +640,14 @@ static int64_t compact_last(const uint8_t *pack, const struct pred *p)
 }
 
 /* Pairs from index i on for which p holds, up to the first that fails. */
-static uint64_t compact_run(const uint8_t *pack, uint64_t i, const struct pred *p)
+static uint64_t compact_run(const uint8_t *pack, size_t len, uint64_t i, const struct pred *p)
 {
-    const uint8_t *q = pair_ptr(pack, i);
+    const uint8_t *q = pair_ptr(pack, len, i);
     uint64_t n = pack_pairs(pack), k = 0;
     struct pair x;
 
     for (; i < n; i++, k++) {
-        pair_at(pack, q, &x);
+        pair_at(pack, len, q, &x);
         if (!pred_eval(p, x.score, x.m, x.mlen))
             break;
         q = x.next;
@@ -648,6 +660,12 @@ static uint64_t compact_run(const uint8_t *pack, uint64_t i, const struct pred *
 static inline const uint8_t *pack_of(const struct ks_ref *r)
 {
     return (const uint8_t *)r->e.val;
+}
+
+/* The pack's length: the entry's value is the whole pack. */
+static inline size_t pack_len(const struct ks_ref *r)
+{
+    return r->e.vlen;
 }
 
 uint64_t zset_len(const struct shm_arena *a, const struct ks_ref *r)
@@ -669,7 +687,7 @@ int zset_score(const struct shm_arena *a, const struct ks_ref *r, const void *m,
         return 1;
     } else {
         struct pair x;
-        if (compact_find(pack_of(r), m, mlen, &x) < 0)
+        if (compact_find(pack_of(r), pack_len(r), m, mlen, &x) < 0)
             return 0;
         *score = x.score;
         return 1;
@@ -691,7 +709,7 @@ int zset_rank(const struct shm_arena *a, const struct ks_ref *r, const void *m, 
         s = nodep(a, x)->score;
     } else {
         struct pair x;
-        long i = compact_find(pack_of(r), m, mlen, &x);
+        long i = compact_find(pack_of(r), pack_len(r), m, mlen, &x);
         if (i < 0)
             return 0;
         k = (uint64_t)i;
@@ -718,8 +736,9 @@ static void ends(const struct shm_arena *a, const struct ks_ref *r, struct pair 
         last->score = l->score;
     } else {
         const uint8_t *pack = pack_of(r);
-        pair_at(pack, pack + PACK_HDR, first);
-        pair_at(pack, pair_ptr(pack, pack_pairs(pack) - 1), last);
+        size_t len = pack_len(r);
+        pair_at(pack, len, pack + PACK_HDR, first);
+        pair_at(pack, len, pair_ptr(pack, len, pack_pairs(pack) - 1), last);
     }
 }
 
@@ -767,8 +786,8 @@ static uint64_t range_span(const struct shm_arena *a, const struct ks_ref *r,
         const uint8_t *pack = pack_of(r);
         struct pred above = *below;
         above.neg = !above.neg;
-        *first = compact_first(pack, &above);
-        return compact_run(pack, *first, within);
+        *first = compact_first(pack, pack_len(r), &above);
+        return compact_run(pack, pack_len(r), *first, within);
     }
 }
 
@@ -808,6 +827,7 @@ static void it_init(const struct shm_arena *a, const struct ks_ref *r, int rev, 
     it->desc = r->e.enc ? ks_desc(&r->e) : 0;
     it->node = 0;
     it->pack = r->e.enc ? NULL : pack_of(r);
+    it->plen = r->e.enc ? 0 : pack_len(r);
     it->p = NULL;
     it->wlo = 0;
     it->nwin = 0;
@@ -829,7 +849,7 @@ static void it_at(struct zset_it *it, uint64_t rank)
     if (it->full)
         it->node = node_at(it->a, it->desc, rank + 1);
     else if (!it->rev)
-        it->p = pair_ptr(it->pack, rank);
+        it->p = pair_ptr(it->pack, it->plen, rank);
     it->nwin = 0;
 }
 
@@ -863,11 +883,11 @@ void zset_iter_score(const struct shm_arena *a, const struct ks_ref *r,
     } else if (!rev) {
         uint64_t i;
         p.neg = 0;
-        i = compact_first(it->pack, &p);
+        i = compact_first(it->pack, it->plen, &p);
         if (i < it_len(it))
             it_at(it, i);
     } else {
-        int64_t i = compact_last(it->pack, &p);
+        int64_t i = compact_last(it->pack, it->plen, &p);
         if (i >= 0)
             it_at(it, (uint64_t)i);
     }
@@ -892,11 +912,11 @@ void zset_iter_lex(const struct shm_arena *a, const struct ks_ref *r, const stru
     } else if (!rev) {
         uint64_t i;
         p.neg = 0;
-        i = compact_first(it->pack, &p);
+        i = compact_first(it->pack, it->plen, &p);
         if (i < it_len(it))
             it_at(it, i);
     } else {
-        int64_t i = compact_last(it->pack, &p);
+        int64_t i = compact_last(it->pack, it->plen, &p);
         if (i >= 0)
             it_at(it, (uint64_t)i);
     }
@@ -913,7 +933,7 @@ static const uint8_t *window_get(struct zset_it *it)
         for (i = 0; i <= it->rank; i++) {
             if (i >= lo)
                 it->win[i - lo] = (uint32_t)(p - it->pack);
-            pair_at(it->pack, p, &x);
+            pair_at(it->pack, it->plen, p, &x);
             p = x.next;
         }
         it->wlo = lo;
@@ -935,7 +955,7 @@ int zset_next(struct zset_it *it, const uint8_t **m, size_t *mlen, double *score
         x.m = nmember(n, &x.mlen);
         x.score = n->score;
     } else {
-        pair_at(it->pack, it->rev ? window_get(it) : it->p, &x);
+        pair_at(it->pack, it->plen, it->rev ? window_get(it) : it->p, &x);
     }
     if (it->stop == STOP_SCORE)
         ok = it->rev ? gte_min(x.score, &it->range) : lte_max(x.score, &it->range);
@@ -976,7 +996,7 @@ void zset_skip(struct zset_it *it, uint64_t n)
     } else if (!it->rev) {
         struct pair x;
         while (n--) {
-            pair_at(it->pack, it->p, &x);
+            pair_at(it->pack, it->plen, it->p, &x);
             it->p = x.next;
         }
     }
@@ -995,7 +1015,7 @@ void zset_random(const struct shm_arena *a, const struct ks_ref *r, uint64_t rnd
         *score = n->score;
     } else {
         struct pair x;
-        pair_at(pack_of(r), pair_ptr(pack_of(r), rnd % len), &x);
+        pair_at(pack_of(r), pack_len(r), pair_ptr(pack_of(r), pack_len(r), rnd % len), &x);
         *m = x.m;
         *mlen = x.mlen;
         *score = x.score;
@@ -1028,7 +1048,7 @@ uint64_t zset_scan(const struct shm_arena *a, const struct ks_ref *r, uint64_t c
         uint64_t i, n = pack_pairs(pack);
         struct pair x;
         for (i = 0; i < n; i++) {
-            pair_at(pack, p, &x);
+            pair_at(pack, pack_len(r), p, &x);
             fn(ctx, x.m, x.mlen, x.score);
             p = x.next;
         }
@@ -1284,7 +1304,7 @@ static int to_full(struct shm_arena *a, struct ks_ref *r, const void *m, size_t 
         uint64_t j, n = pack_pairs(pack);
         struct pair x;
         for (j = 0; j < n; j++) {
-            pair_at(pack, p, &x);
+            pair_at(pack, pack_len(r), p, &x);
             if (pending && elem_cmp(s, m, mlen, x.score, x.m, x.mlen) < 0) {
                 pending = 0;
                 if ((rc = build_append(a, &b, m, mlen, s)) != EMBER_OK)
@@ -1319,7 +1339,7 @@ static int maybe_compact(struct shm_arena *a, struct ks_ref *r)
     if (!zset_shrink_to_compact)
         return EMBER_OK;
     count = descp(a, desc)->length;
-    if (count > ks_limits.zset_entries / 2)
+    if (count > compact_max() / 2)
         return EMBER_OK;
     for (x = first; x != 0; x = nodep(a, x)->fwd[0]) {
         size_t ml;
@@ -1339,7 +1359,7 @@ static int maybe_compact(struct shm_arena *a, struct ks_ref *r)
         pos += put_pair(val + pos, m, ml, nodep(a, x)->score);
     }
     BUG_ON(pos != n);
-    pack_set_header(val, (uint32_t)(count * 2), (uint32_t)pos);
+    pack_set_header(val, (uint32_t)(count * 2));
     return EMBER_OK;
 }
 
@@ -1348,29 +1368,32 @@ static int maybe_compact(struct shm_arena *a, struct ks_ref *r)
 /*
  * Rewrites a compact value (r->off may be 0: a new key) as its pairs minus
  * pair `skip` (-1: none) plus (m, s) in its sorted place.  The old pack is
- * read after ks_ref_rewrite() released it: frees are deferred.
+ * read after ks_ref_rewrite() released it (frees are deferred), so its
+ * length is taken before the rewrite changes r.
  */
 static int compact_put(struct shm_arena *a, struct ks_ref *r, long skip, const void *m,
                        size_t mlen, double s)
 {
-    static const uint8_t empty[PACK_HDR] = { 0, 0, 0, 0, PACK_HDR, 0, 0, 0 };
+    static const uint8_t empty[PACK_HDR];   /* no pairs */
     const uint8_t *old = r->off ? pack_of(r) : empty, *p = old + PACK_HDR;
+    size_t oldlen = r->off ? pack_len(r) : PACK_HDR;
     uint64_t i, n = pack_pairs(old), pairs = n + 1;
-    size_t size = pack_bytes(old) + pair_size(mlen, s), pos = PACK_HDR;
+    size_t size = oldlen + pair_size(mlen, s), pos = PACK_HDR;
     uint8_t *val;
     struct pair x;
     int rc, pending = 1;
 
     if (skip >= 0) {
-        pair_at(old, pair_ptr(old, (uint64_t)skip), &x);
-        size -= (size_t)(x.next - pair_ptr(old, (uint64_t)skip));
+        const uint8_t *q = pair_ptr(old, oldlen, (uint64_t)skip);
+        pair_at(old, oldlen, q, &x);
+        size -= (size_t)(x.next - q);
         pairs--;
     }
     rc = ks_ref_rewrite(a, r, KS_T_ZSET, 0, size, &val);
     if (rc != EMBER_OK)
         return rc;
     for (i = 0; i < n; i++) {
-        pair_at(old, p, &x);
+        pair_at(old, oldlen, p, &x);
         if (pending && elem_cmp(s, m, mlen, x.score, x.m, x.mlen) < 0) {
             pos += put_pair(val + pos, m, mlen, s);
             pending = 0;
@@ -1384,7 +1407,7 @@ static int compact_put(struct shm_arena *a, struct ks_ref *r, long skip, const v
     if (pending)
         pos += put_pair(val + pos, m, mlen, s);
     BUG_ON(pos != size);
-    pack_set_header(val, (uint32_t)(pairs * 2), (uint32_t)pos);
+    pack_set_header(val, (uint32_t)(pairs * 2));
     return EMBER_OK;
 }
 
@@ -1392,12 +1415,13 @@ static int compact_put(struct shm_arena *a, struct ks_ref *r, long skip, const v
 static int compact_delete(struct shm_arena *a, struct ks_ref *r, uint64_t first, uint64_t k)
 {
     const uint8_t *old = pack_of(r);
-    size_t n = pack_edit_size(old, (uint32_t)(first * 2), (uint32_t)(k * 2), NULL, 0);
+    size_t oldlen = pack_len(r);   /* r changes with the rewrite */
+    size_t n = pack_edit_size(old, oldlen, (uint32_t)(first * 2), (uint32_t)(k * 2), NULL, 0);
     uint8_t *val;
     int rc = ks_ref_rewrite(a, r, KS_T_ZSET, 0, n, &val);
 
     if (rc == EMBER_OK)
-        pack_edit(val, old, (uint32_t)(first * 2), (uint32_t)(k * 2), NULL, 0);
+        pack_edit(val, old, oldlen, (uint32_t)(first * 2), (uint32_t)(k * 2), NULL, 0);
     return rc;
 }
 
@@ -1457,7 +1481,7 @@ int zset_add(struct shm_arena *a, struct ks_ref *r, const void *m, size_t mlen, 
     }
     if (r->off) {
         struct pair x;
-        long i = compact_find(pack_of(r), m, mlen, &x);
+        long i = compact_find(pack_of(r), pack_len(r), m, mlen, &x);
         if (i >= 0) {
             if (apply_existing(x.score, &score, flags, out, newscore))
                 return compact_put(a, r, i, m, mlen, score);
@@ -1472,8 +1496,8 @@ int zset_add(struct shm_arena *a, struct ks_ref *r, const void *m, size_t mlen, 
     *out |= ZSET_ADDED;
     if (newscore != NULL)
         *newscore = score;
-    if (n + 1 > ks_limits.zset_entries || mlen > ks_limits.zset_value ||
-        (r->off ? pack_bytes(pack_of(r)) : PACK_HDR) + pair_size(mlen, score) > PACK_MAX)
+    if (n + 1 > compact_max() || mlen > ks_limits.zset_value ||
+        (r->off ? pack_len(r) : PACK_HDR) + pair_size(mlen, score) > PACK_MAX)
         return to_full(a, r, m, mlen, score);
     return compact_put(a, r, -1, m, mlen, score);
 }
@@ -1500,7 +1524,7 @@ int zset_del(struct shm_arena *a, struct ks_ref *r, const void *m, size_t mlen, 
         return maybe_compact(a, r);
     } else {
         struct pair x;
-        long i = compact_find(pack_of(r), m, mlen, &x);
+        long i = compact_find(pack_of(r), pack_len(r), m, mlen, &x);
         if (i < 0)
             return EMBER_OK;
         *removed = 1;
@@ -1666,7 +1690,7 @@ static int check_compact(struct shm_check_ctx *c, const struct ks_entry *e)
     uint32_t slots[DUP_SLOTS], cap = 16;
     uint64_t i, j, n;
 
-    if (pack_validate(pack, e->vlen) != 0 || pack_bytes(pack) != e->vlen)
+    if (pack_validate(pack, e->vlen) != 0)
         return shm_check_fail(c, "compact zset: malformed pack");
     if (pack_count(pack) == 0 || pack_count(pack) % 2 != 0)
         return shm_check_fail(c, "compact zset: %u elements", pack_count(pack));
@@ -1675,7 +1699,7 @@ static int check_compact(struct shm_check_ctx *c, const struct ks_entry *e)
         cap *= 2;
     if (cap <= DUP_SLOTS)
         memset(slots, 0, cap * sizeof(slots[0]));
-    end = pack + pack_bytes(pack);
+    end = pack + e->vlen;
     p = pack + PACK_HDR;
     for (i = 0; i < n; i++) {
         const uint8_t *s;

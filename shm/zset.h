@@ -48,12 +48,14 @@
  *            table.  Measured (test_zset): 58 bytes per 13-byte member,
  *            where Redis 7.0 uses 113.
  *
- * A value converts to full past zset_entries members, when a member is
- * longer than zset_value or the pack would pass 1 GB, and back to compact when a full one shrinks to
- * half the entry limit with small members.  A sorted set never stays empty:
- * removing its last member deletes the key.  NaN is never a score (callers
- * reject it; an INCR that would produce one reports ZSET_NAN); -0 and 0
- * compare equal, and a member keeps whichever it was given first.
+ * A value converts to full past zset_entries members (never past
+ * PACK_COUNT_MAX / 2: a pack's count is 16-bit), when a member is longer
+ * than zset_value or the pack would pass 1 GB, and back to compact when a
+ * full one shrinks to half the entry limit with small members.  A sorted
+ * set never stays empty: removing its last member deletes the key.  NaN is
+ * never a score (callers reject it; an INCR that would produce one reports
+ * ZSET_NAN); -0 and 0 compare equal, and a member keeps whichever it was
+ * given first.
  *
  * Pointers returned by lookups and iterators point into the arena and stay
  * valid until the key is next changed: copy what must outlive a change
@@ -152,6 +154,7 @@ struct zset_it {
     uint64_t desc;            /* full: the descriptor */
     uint64_t node;            /* full: the next node */
     const uint8_t *pack;      /* compact: the pack */
+    size_t plen;              /* compact: its length (the entry's vlen) */
     const uint8_t *p;         /* compact, forward: the next pair */
     uint64_t wlo;             /* compact, reverse: win[] holds the offsets */
     uint32_t nwin;            /*   of pairs wlo .. wlo + nwin - 1 */

@@ -1,8 +1,12 @@
 /*
  * test_hset.c - hash and set values: both encodings, conversions both ways,
  * random members, scans, lazy freeing, and crash-at-every-step for every
- * changing path.
+ * changing path; and the pack format they use (pack.h): validation against
+ * the owner's length, and the 16-bit element count.
  */
+#include <signal.h>
+#include <sys/wait.h>
+
 #include "shmtest.h"
 #include "shm/hset.h"
 
@@ -10,6 +14,7 @@ struct fixture {
     char name[128];
     struct shm_arena_opts o;
     struct shm_arena *a;
+    struct ks_limits limits;      /* restored at teardown */
 };
 
 static int setup(void **state)
@@ -18,6 +23,7 @@ static int setup(void **state)
     snprintf(f->name, sizeof(f->name), "%s", shmtest_newname());
     f->o = shmtest_opts(f->name);
     f->a = shmtest_open(&f->o);
+    f->limits = ks_limits;
     /* The tests convert at 128 entries for hashes and sets alike (Redis's
      * hash default is 512). */
     ks_limits.hash_entries = 128;
@@ -28,6 +34,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fixture *f = *state;
+    ks_limits = f->limits;
     if (f->a)
         shm_arena_close(&f->a);
     shmtest_unlink(f->name);
@@ -412,6 +419,279 @@ static void test_usage(void **state)
     shmtest_check(a);
 }
 
+/* ---- the pack format ---------------------------------------------------------------- */
+
+/* Builds in buf the pack of the n strings given; returns its size. */
+static size_t build_pack(uint8_t *buf, const char *const *v, uint32_t n)
+{
+    struct pack_str ins[8];
+    uint8_t empty[PACK_HDR];
+    uint32_t i;
+
+    assert_true(n <= 8);
+    for (i = 0; i < n; i++) {
+        ins[i].s = v[i];
+        ins[i].len = strlen(v[i]);
+    }
+    pack_init(empty);
+    assert_int_equal(pack_edit_size(empty, PACK_HDR, 0, 0, ins, n),
+                     pack_edit(buf, empty, PACK_HDR, 0, 0, ins, n));
+    return pack_edit_size(empty, PACK_HDR, 0, 0, ins, n);
+}
+
+static void test_pack_format(void **state)
+{
+    static const char *const three[] = { "a", "", "0123456789" };
+    static const char *const ten[] = { "0123456789" };
+    uint8_t p[64], q[64];
+    struct pack_it it;
+    const uint8_t *s;
+    size_t len, n;
+    (void)state;
+
+    /* Empty: the 2-byte header alone. */
+    memset(p, 0xee, sizeof(p));
+    pack_init(p);
+    assert_int_equal(p[0], 0);
+    assert_int_equal(p[1], 0);
+    assert_int_equal(pack_count(p), 0);
+    assert_int_equal(pack_validate(p, PACK_HDR), 0);
+    assert_int_equal(pack_validate(p, 1), -1);        /* no room for the header */
+    assert_int_equal(pack_validate(p, 0), -1);
+    assert_int_equal(pack_validate(p, PACK_HDR + 1), -1);   /* a trailing byte */
+    pack_iter(p, PACK_HDR, &it);
+    assert_int_equal(pack_next(&it, &s, &len), 0);
+    assert_int_equal(pack_offset(p, PACK_HDR, 0), 0);
+
+    /* A 10-byte element costs 11 bytes. */
+    assert_int_equal(build_pack(p, ten, 1), PACK_HDR + 11);
+
+    /* Three elements: 2 + (1 + 1) + (1 + 0) + (1 + 10) bytes, in order. */
+    n = build_pack(p, three, 3);
+    assert_int_equal(n, 16);
+    assert_int_equal(pack_count(p), 3);
+    assert_int_equal(p[0], 3);                        /* little-endian u16 */
+    assert_int_equal(p[1], 0);
+    assert_int_equal(pack_validate(p, n), 0);
+    assert_int_equal(pack_offset(p, n, 1), 4);
+    assert_int_equal(pack_offset(p, n, 2), 5);
+    assert_int_equal(pack_offset(p, n, 3), 0);        /* out of range */
+    pack_iter(p, n, &it);
+    assert_int_equal(pack_next(&it, &s, &len), 1);
+    assert_true(len == 1 && s[0] == 'a');
+    assert_int_equal(pack_next(&it, &s, &len), 1);
+    assert_int_equal(len, 0);
+    assert_int_equal(pack_next(&it, &s, &len), 1);
+    assert_true(len == 10 && memcmp(s, "0123456789", 10) == 0);
+    assert_int_equal(pack_next(&it, &s, &len), 0);
+
+    /* Trailing garbage, a truncated element, a count that does not match. */
+    p[n] = 0;
+    assert_int_equal(pack_validate(p, n + 1), -1);
+    assert_int_equal(pack_validate(p, n - 1), -1);
+    assert_int_equal(pack_validate(p, 6), -1);        /* the last one's bytes cut off */
+    pack_set_header(p, 2);
+    assert_int_equal(pack_validate(p, n), -1);        /* an element past the count */
+    assert_int_equal(pack_validate(p, 5), 0);         /* ...which is a 2-element pack */
+    pack_set_header(p, 4);
+    assert_int_equal(pack_validate(p, n), -1);        /* a missing element */
+    pack_set_header(p, 3);
+    p[5] = 0x80 | 10;                                 /* a varint running on */
+    assert_int_equal(pack_validate(p, n), -1);
+    p[5] = 10;
+    assert_int_equal(pack_validate(p, n), 0);
+
+    /* Edits take the source's length: drop the middle, insert at the end. */
+    {
+        struct pack_str ins = { "xyz", 3 };
+        size_t m = pack_edit_size(p, n, 1, 1, &ins, 1);
+        assert_int_equal(m, n - 1 + 4);
+        assert_int_equal(pack_edit(q, p, n, 1, 1, &ins, 1), m);
+        assert_int_equal(pack_validate(q, m), 0);
+        assert_int_equal(pack_count(q), 3);
+        assert_int_equal(pack_offset(q, m, 2), 8);
+        assert_memory_equal(q + 2, "\001a\003xyz\0120123456789", m - 2);
+    }
+
+    /* The count's limit: 65535 fits, one more is a bug, never a wrap. */
+    pack_set_header(q, PACK_COUNT_MAX);
+    assert_int_equal(pack_count(q), 65535);
+    assert_true(q[0] == 0xff && q[1] == 0xff);
+    {
+        pid_t pid = fork();
+        int st;
+        assert_true(pid >= 0);
+        if (pid == 0) {
+            fclose(stderr);           /* the BUG line is expected */
+            pack_set_header(q, PACK_COUNT_MAX + 1);
+            _exit(0);
+        }
+        assert_int_equal(waitpid(pid, &st, 0), pid);
+        assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGABRT);
+    }
+}
+
+/* Writes key as a compact value of type holding the members "m000000".. of
+ * the given count (hashes: each with the value "v"), as hset_put would. */
+static void write_compact(struct shm_arena *a, unsigned type, const char *key, uint32_t count)
+{
+    unsigned st = type == KS_T_HASH ? 2 : 1;
+    size_t n = PACK_HDR + (size_t)count * (8 + (st == 2 ? 2 : 0)), pos = PACK_HDR;
+    struct ks_ref r;
+    uint8_t *val;
+    uint32_t i;
+
+    ks_ref_find(a, 0, key, strlen(key), &r);
+    shm_begin(a);
+    assert_int_equal(ks_ref_rewrite(a, &r, type, 0, n, &val), EMBER_OK);
+    for (i = 0; i < count; i++) {
+        char m[16];
+        snprintf(m, sizeof(m), "m%06u", i);
+        pos += pack_put(val + pos, m, 7);
+        if (st == 2)
+            pos += pack_put(val + pos, "v", 1);
+    }
+    assert_int_equal(pos, n);
+    pack_set_header(val, count * st);
+    shm_commit(a);
+}
+
+static uint32_t elements(struct shm_arena *a, const char *key)
+{
+    struct ks_ref r = ref(a, key);
+    assert_int_equal(r.e.enc, 0);
+    assert_int_equal(pack_validate((const uint8_t *)r.e.val, r.e.vlen), 0);
+    return pack_count((const uint8_t *)r.e.val);
+}
+
+/*
+ * A pack holds at most 65535 elements: with the entry limits configured
+ * far above that, a hash or set still goes full when one more member would
+ * pass it, and a full one shrinks back within it.
+ */
+static void test_pack_count_limit(void **state)
+{
+    struct fixture *f = *state;
+    struct shm_arena *a = f->a;
+    char m[16];
+    uint32_t i;
+
+    ks_limits.hash_entries = 1000000;
+    ks_limits.set_entries = 1000000;
+    ks_limits.set_int_entries = 1000000;
+
+    /* Sets: 65535 members compact, the 65536th converts. */
+    write_compact(a, KS_T_SET, "s", PACK_COUNT_MAX - 1);
+    shmtest_check(a);
+    put(a, KS_T_SET, "s", "x", NULL, 1);
+    assert_int_equal(elements(a, "s"), PACK_COUNT_MAX);
+    put(a, KS_T_SET, "s", "x", NULL, 0);              /* present: no change */
+    assert_int_equal(elements(a, "s"), PACK_COUNT_MAX);
+    put(a, KS_T_SET, "s", "y", NULL, 1);
+    assert_int_equal(ref(a, "s").e.enc, 1);
+    {
+        struct ks_ref r = ref(a, "s");
+        assert_int_equal(hset_len(a, &r), 65536);
+    }
+    assert_int_equal(get(a, "s", "m000000", NULL), 1);
+    assert_int_equal(get(a, "s", "m065533", NULL), 1);
+    assert_int_equal(get(a, "s", "x", NULL), 1);
+    shmtest_check(a);
+    /* Back to compact at half the (clamped) limit: 32767 members. */
+    for (i = 0; i < 65536 - 32767; i++) {
+        snprintf(m, sizeof(m), "m%06u", i);
+        assert_int_equal(del(a, "s", m), 1);
+    }
+    assert_int_equal(elements(a, "s"), 32767);
+    assert_int_equal(get(a, "s", "y", NULL), 1);
+    shmtest_check(a);
+
+    /* Sets of integers, under set-max-intset-entries. */
+    {
+        struct ks_ref r;
+        uint8_t *val;
+        size_t pos = PACK_HDR, n = PACK_HDR;
+        for (i = 0; i < PACK_COUNT_MAX; i++)
+            n += pack_elem_size((size_t)snprintf(m, sizeof(m), "%u", i));
+        ks_ref_find(a, 0, "ints", 4, &r);
+        shm_begin(a);
+        assert_int_equal(ks_ref_rewrite(a, &r, KS_T_SET, 0, n, &val), EMBER_OK);
+        for (i = 0; i < PACK_COUNT_MAX; i++)
+            pos += pack_put(val + pos, m, (size_t)snprintf(m, sizeof(m), "%u", i));
+        assert_int_equal(pos, n);
+        pack_set_header(val, PACK_COUNT_MAX);
+        shm_commit(a);
+        assert_int_equal(elements(a, "ints"), PACK_COUNT_MAX);
+        put(a, KS_T_SET, "ints", "-1", NULL, 1);
+        assert_int_equal(ref(a, "ints").e.enc, 1);
+        shmtest_check(a);
+    }
+
+    /* Hashes: pairs, so 32767 fields compact, the 32768th converts. */
+    write_compact(a, KS_T_HASH, "h", PACK_COUNT_MAX / 2 - 1);
+    put(a, KS_T_HASH, "h", "x", "1", 1);
+    assert_int_equal(elements(a, "h"), PACK_COUNT_MAX - 1);
+    put(a, KS_T_HASH, "h", "x", "22", 0);             /* an update keeps the count */
+    assert_int_equal(elements(a, "h"), PACK_COUNT_MAX - 1);
+    put(a, KS_T_HASH, "h", "y", "3", 1);
+    assert_int_equal(ref(a, "h").e.enc, 1);
+    {
+        char v[8];
+        struct ks_ref r = ref(a, "h");
+        assert_int_equal(hset_len(a, &r), 32768);
+        assert_int_equal(get(a, "h", "x", v), 1);
+        assert_string_equal(v, "22");
+        assert_int_equal(get(a, "h", "m032765", v), 1);
+        assert_string_equal(v, "v");
+    }
+    shmtest_check(a);
+}
+
+/* The checker validates a compact value against its entry's length. */
+static void test_check_uses_vlen(void **state)
+{
+    struct fixture *f = *state;
+    struct shm_arena *a = f->a;
+    struct shm_check_report rep;
+    uint8_t save[64], *val;
+    struct ks_ref r;
+    size_t n;
+    int k;
+
+    put(a, KS_T_HASH, "h", "f", "v", 1);
+    put(a, KS_T_HASH, "h", "g", "w", 1);
+    r = ref(a, "h");
+    n = r.e.vlen;
+    assert_int_equal(n, PACK_HDR + 8);
+    memcpy(save, r.e.val, n);
+    /* Longer (trailing garbage) and shorter (a truncated element) values. */
+    for (k = 0; k < 2; k++) {
+        size_t len = k == 0 ? n + 1 : n - 1;
+        r = ref(a, "h");
+        shm_begin(a);
+        assert_int_equal(ks_ref_rewrite(a, &r, KS_T_HASH, 0, len, &val), EMBER_OK);
+        memcpy(val, save, len < n ? len : n);
+        if (len > n)
+            val[n] = 0;
+        shm_commit(a);
+        if (shm_check(a, &rep) != EMBER_ECORRUPT)
+            fail_msg("the check missed a value of %zu bytes for a %zu-byte pack", len, n);
+    }
+    /* The right length, a wrong count (in place, then put back). */
+    r = ref(a, "h");
+    shm_begin(a);
+    assert_int_equal(ks_ref_rewrite(a, &r, KS_T_HASH, 0, n, &val), EMBER_OK);
+    memcpy(val, save, n);
+    shm_commit(a);
+    shmtest_check(a);
+    r = ref(a, "h");
+    val = (uint8_t *)r.e.val;
+    val[0] = 3;
+    assert_int_equal(shm_check(a, &rep), EMBER_ECORRUPT);
+    val[0] = 4;
+    shmtest_check(a);
+}
+
 /* ---- crash at every step ---------------------------------------------------------- */
 
 struct op {
@@ -515,6 +795,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_int_sets, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lazy_free, setup, teardown),
         cmocka_unit_test_setup_teardown(test_usage, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pack_format, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pack_count_limit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_check_uses_vlen, setup, teardown),
         cmocka_unit_test_setup_teardown(test_crash_every_path, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -609,8 +609,8 @@ static void test_score_encoding(void **state)
         double s;
         zadd(a, "e", "m", cases[i].s);
         r = ref(a, "e");
-        /* pack header 8, member 1 + 1, score 1 + len */
-        assert_int_equal(r.e.vlen, 8 + 2 + 1 + cases[i].len);
+        /* pack header 2, member 1 + 1, score 1 + len */
+        assert_int_equal(r.e.vlen, PACK_HDR + 2 + 1 + cases[i].len);
         assert_int_equal(zset_score(a, &r, "m", 1, &s), 1);
         assert_true(same_score(s, cases[i].s));
         shmtest_check(a);
@@ -1039,16 +1039,22 @@ static void test_check_catches(void **state)
     zadd(a, "c", "b", 2);
     zadd(a, "c", "c", 3);
     r = ref(a, "c");
-    p = (uint8_t *)r.e.val;   /* [hdr 8] 01 'a' 01 01  01 'b' 01 02  01 'c' 01 03 */
-    assert_int_equal(p[11], 1);
+    p = (uint8_t *)r.e.val;   /* 06 00  01 'a' 01 01  01 'b' 01 02  01 'c' 01 03 */
+    assert_int_equal(r.e.vlen, 14);
+    assert_int_equal(p[5], 1);
     b = 5;
-    expect_corrupt(a, p + 11, &b, 1, "compact pairs out of order");
+    expect_corrupt(a, p + 5, &b, 1, "compact pairs out of order");
     b = 'a';
-    expect_corrupt(a, p + 13, &b, 1, "compact member twice");
+    expect_corrupt(a, p + 7, &b, 1, "compact member twice");
     b = 9;
-    expect_corrupt(a, p + 10, &b, 1, "compact score element of 9 bytes");
-    b = 3;
-    expect_corrupt(a, p + 4, &b, 1, "compact pack size");
+    expect_corrupt(a, p + 4, &b, 1, "compact score element of 9 bytes");
+    /* The pack must end exactly where the entry's value does. */
+    b = 4;
+    expect_corrupt(a, p, &b, 1, "compact count short of the elements");
+    b = 8;
+    expect_corrupt(a, p, &b, 1, "compact count past the elements");
+    b = 0x80 | 1;
+    expect_corrupt(a, p + 2, &b, 1, "compact member length past the value");
 
     zset_debug_level = 0;
     fill(a, "f", "m", 100, 300, 1);
@@ -1086,6 +1092,77 @@ static void test_check_catches(void **state)
         uint32_t lvl = 31;
         expect_corrupt(a, SHM_PTR(a, desc + 48, uint32_t), &lvl, 4, "the level");
     }
+}
+
+/* ---- the pack's element count ------------------------------------------------------------ */
+
+/* Writes key as a compact value of count members "m000000".. all of score
+ * 0 (an empty score element), in order, as zset_add would. */
+static void write_compact(struct shm_arena *a, const char *key, uint32_t count)
+{
+    size_t n = PACK_HDR + (size_t)count * (8 + 1), pos = PACK_HDR;
+    struct ks_ref r;
+    uint8_t *val;
+    uint32_t i;
+
+    ks_ref_find(a, 0, key, strlen(key), &r);
+    shm_begin(a);
+    assert_int_equal(ks_ref_rewrite(a, &r, KS_T_ZSET, 0, n, &val), EMBER_OK);
+    for (i = 0; i < count; i++) {
+        char m[16];
+        snprintf(m, sizeof(m), "m%06u", i);
+        pos += pack_put(val + pos, m, 7);
+        pos += pack_put(val + pos, "", 0);
+    }
+    assert_int_equal(pos, n);
+    pack_set_header(val, count * 2);
+    shm_commit(a);
+}
+
+/*
+ * A pack holds at most 65535 elements, 32767 pairs: with zset_entries far
+ * above that, adding the 32768th member still converts to a skiplist, and
+ * one that shrinks goes back within the limit.
+ */
+static void test_pack_count_limit(void **state)
+{
+    struct fixture *f = *state;
+    struct shm_arena *a = f->a;
+    struct ks_ref r;
+    uint64_t deleted;
+
+    ks_limits.zset_entries = 1000000;
+    write_compact(a, "z", PACK_COUNT_MAX / 2 - 1);
+    shmtest_check(a);
+    assert_int_equal(zadd(a, "z", "x", 0), ZSET_ADDED);
+    r = ref(a, "z");
+    assert_string_equal(zset_encoding(&r), "listpack");
+    assert_int_equal(pack_count((const uint8_t *)r.e.val), PACK_COUNT_MAX - 1);
+    assert_int_equal(zset_len(a, &r), 32767);
+    /* A score change at the limit keeps the pair count. */
+    assert_int_equal(zadd(a, "z", "m000005", 7), ZSET_UPDATED);
+    assert_string_equal(enc(a, "z"), "listpack");
+    assert_true(score_of(a, "z", "m000005") == 7);
+    shmtest_check(a);
+    assert_int_equal(zadd(a, "z", "y", -1), ZSET_ADDED);
+    r = ref(a, "z");
+    assert_string_equal(zset_encoding(&r), "skiplist");
+    assert_int_equal(zset_len(a, &r), 32768);
+    assert_true(score_of(a, "z", "m032765") == 0);
+    assert_true(score_of(a, "z", "x") == 0);
+    assert_true(score_of(a, "z", "y") == -1);
+    shmtest_check(a);
+    /* Back to compact at half the clamped limit (the tests turn that on). */
+    r = ref(a, "z");
+    shm_begin(a);
+    assert_int_equal(zset_del_range_rank(a, &r, 0, 32768 - 16383 - 1, &deleted), EMBER_OK);
+    shm_commit(a);
+    assert_int_equal(deleted, 32768 - 16383);
+    r = ref(a, "z");
+    assert_string_equal(zset_encoding(&r), "listpack");
+    assert_int_equal(zset_len(a, &r), 16383);
+    assert_int_equal(pack_validate((const uint8_t *)r.e.val, r.e.vlen), 0);
+    shmtest_check(a);
 }
 
 /* ---- crash at every step ------------------------------------------------------------------- */
@@ -1536,6 +1613,21 @@ static void test_memory(void **state)
         fill(a, key, "member:", 0, 5, 1);
     }
     small = (double)(a->hdr->used_bytes - before) / 10000;
+    /* A 10-member key of the memory benchmark: 8-byte key, members
+     * "m:NNNNNN" with 3-byte scores.  143 bytes of entry (the 2-byte pack
+     * header; an 8-byte one made it 149, a 152-byte block). */
+    {
+        struct ks_ref r;
+        for (i = 0; i < 10; i++) {
+            char m[16];
+            snprintf(m, sizeof(m), "m:%06d", i + 1);
+            zadd(a, "zk:00001", m, 100000 + i);
+        }
+        r = ref(a, "zk:00001");
+        assert_int_equal(r.e.vlen, PACK_HDR + 10 * (9 + 4));
+        assert_int_equal(ks_entry_size(8, r.e.vlen, 0), 143);
+        assert_true(shm_usable(a, r.off) <= 144);
+    }
     /*
      * Redis 7.0.15 (jemalloc) on the same loads, used_memory deltas:
      * skiplist 112.6 bytes per member (both score kinds), listpack 16.5
@@ -1568,6 +1660,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_huge_members, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lazy_free, setup, teardown),
         cmocka_unit_test_setup_teardown(test_check_catches, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pack_count_limit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_crash_every_path, setup, teardown),
         cmocka_unit_test_setup_teardown(test_model, setup, teardown),
         cmocka_unit_test_setup_teardown(test_shrink_keeps_skiplist, setup, teardown),
