@@ -1022,7 +1022,10 @@ class EmberServer(Server):
                 "--workers", str(self.workers), "--dir", self.dir,
                 "--name", self.name, "--loglevel", "verbose",
                 "--logfile", os.path.join(self.dir, "emberd.log"),
-                "--pidfile", os.path.join(self.dir, "emberd.pid")] + self.args
+                "--pidfile", os.path.join(self.dir, "emberd.pid"),
+                # Arenas in /dev/shm, where remove_shm() finds them, even
+                # on a machine with a hugetlbfs mount (unit tests cover it).
+                "--hugepages", "off"] + self.args
 
     def start(self, timeout=None, retries=3):
         if not os.access(self.binary, os.X_OK):
