@@ -192,6 +192,12 @@ workers = [int(w) for w in os.environ["WORKERS"].split()] if kind == "ember" \
     else [None]
 
 
+# A reason starting with this skips the test only with more than one
+# worker: it relies on an order between commands of different connections
+# that workers do not keep (see tests/redis-suite.expected).
+SKIP_MULTI = "skip with workers>1:"
+
+
 def load_expected():
     exp = {}
     if not os.path.exists(EXPECTED):
@@ -333,7 +339,9 @@ def main():
                 continue
             try:
                 skips = [n for (u, n), why in expected.items()
-                         if u == unit and why.startswith("skip:")]
+                         if u == unit and (why.startswith("skip:") or
+                                           (w and w > 1 and
+                                            why.startswith(SKIP_MULTI)))]
                 text, rc, secs = run_unit(unit, server, logpath, skips)
                 if CMDSTATS:
                     allstats[unit] = commandstats(server)
@@ -406,9 +414,11 @@ def main():
                 print("        %s" % d[:200])
             print("        log: %s" % os.path.relpath(logpath, ROOT))
     now_pass = sorted(k for k in expected if k in results and
-                      all(results[k]))
+                      all(results[k]) and
+                      not expected[k].startswith(SKIP_MULTI))
     not_seen = sorted(k for k in expected if k not in results and
-                      k[0] in UNITS and not expected[k].startswith("skip:"))
+                      k[0] in UNITS and not expected[k].startswith(
+                          ("skip:", SKIP_MULTI)))
     if now_pass:
         print("\nredis-suite: listed as expected failures but passed in "
               "every run (remove them from tests/redis-suite.expected):")
