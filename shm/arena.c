@@ -75,9 +75,11 @@ int shm_arena_grow(struct shm_arena *a, uint64_t size, int exempt)
         return EMBER_OK;
     if (a->hdr->limit && size > a->hdr->limit && !exempt)
         return EMBER_ELIMIT;
-    /* Grow by at least 1/16 of the region (but one segment at a time when
-     * close to the limit), so the file grows O(log n) times, not O(n). */
-    want = a->reg.size + a->reg.size / 16;
+    /* Grow by at least 1/64 of the region (but one segment at a time when
+     * close to the limit), so the file grows O(log n) times, not O(n):
+     * what is allocated ahead is real memory (fallocate'd and populated),
+     * so the step stays small. */
+    want = a->reg.size + a->reg.size / 64;
     want = (want + SHM_SEG_SIZE - 1) & ~(uint64_t)(SHM_SEG_SIZE - 1);
     if (want < size)
         want = size;
@@ -101,11 +103,11 @@ int shm_arena_tick(struct shm_arena *a)
     (void)shm_release_free(a, 4096);
     if (ahead == 0)
         return EMBER_OK;
-    /* Headroom is memory spent (populated), and growing by a 16th at a
-     * time already leaves some: ask for a 32nd of the heap, at least a
+    /* Headroom is memory spent (populated), and growing by a 64th at a
+     * time already leaves some: ask for a 64th of the heap, at least a
      * segment. */
-    if (a->reserve_auto && ahead > a->hdr->heap_top / 32)
-        ahead = a->hdr->heap_top / 32 > SHM_SEG_SIZE ? a->hdr->heap_top / 32 : SHM_SEG_SIZE;
+    if (a->reserve_auto && ahead > a->hdr->heap_top / 64)
+        ahead = a->hdr->heap_top / 64 > SHM_SEG_SIZE ? a->hdr->heap_top / 64 : SHM_SEG_SIZE;
     want = a->hdr->heap_top + ahead;
     want = (want + SHM_SEG_SIZE - 1) & ~(uint64_t)(SHM_SEG_SIZE - 1);
     if (a->hdr->limit && want > a->hdr->limit)

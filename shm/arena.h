@@ -92,7 +92,7 @@ struct shm_arena {
     uint64_t log_records;      /* records written in the current mutation */
     uint64_t log_peak;         /* most records any mutation needed */
     uint64_t reserve_ahead;    /* bytes of headroom shm_arena_tick() keeps... */
-    int reserve_auto;          /* ...at most, a 32nd of the heap (default) */
+    int reserve_auto;          /* ...at most, a 64th of the heap (default) */
 };
 
 /*
@@ -143,7 +143,7 @@ int shm_arena_unlink(const struct shm_region_opts *o);
 /*
  * Housekeeping for the owner's idle moments: makes sure the region has
  * a->reserve_ahead bytes beyond the heap top (with reserve_auto, the
- * default: a 32nd of the heap, between a segment and reserve_ahead), so
+ * default: a 64th of the heap, between a segment and reserve_ahead), so
  * that the allocator rarely has to grow the file in the middle of a
  * command; and gives back the memory of big free page runs
  * (shm_release_free).  Outside mutations only.
@@ -151,7 +151,7 @@ int shm_arena_unlink(const struct shm_region_opts *o);
 int shm_arena_tick(struct shm_arena *a);
 
 /*
- * Grows the region to at least `size` bytes (by 1/16 at a time or more).
+ * Grows the region to at least `size` bytes (by 1/64 at a time or more).
  * `exempt` lets the undo log pass the limit.  Errors: EMBER_ELIMIT, and the
  * errors of shm_region_grow().
  */
