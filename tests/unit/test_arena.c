@@ -23,7 +23,11 @@ struct fixture {
     char path[256];
     struct shm_arena_opts o;
     struct shm_arena *a;
+    char huge_dir[64];      /* a hugetlbfs mount of ours, or "" */
+    long huge_saved;        /* nr_hugepages to restore, or -1 */
 };
+
+static int write_long(const char *path, long v);
 
 static int setup(void **state)
 {
@@ -31,6 +35,7 @@ static int setup(void **state)
     snprintf(f->name, sizeof(f->name), "%s", shmtest_newname());
     snprintf(f->path, sizeof(f->path), "/dev/shm/%s", f->name);
     f->o = shmtest_opts(f->name);
+    f->huge_saved = -1;
     *state = f;
     return 0;
 }
@@ -51,6 +56,16 @@ static int teardown(void **state)
             unlink(g.gl_pathv[i]);
         globfree(&g);
     }
+    /* A hugepage test that failed half way: leave no mount, no pages. */
+    if (f->huge_dir[0]) {
+        char path[300];
+        snprintf(path, sizeof(path), "%s/%s", f->huge_dir, f->name);
+        unlink(path);
+        umount(f->huge_dir);
+        rmdir(f->huge_dir);
+    }
+    if (f->huge_saved >= 0)
+        write_long("/proc/sys/vm/nr_hugepages", f->huge_saved);
     free(f);
     return 0;
 }
@@ -486,14 +501,15 @@ static void test_huge_fallback(void **state)
     }
     /* No free hugepages: keep only those in use by others. */
     used = saved - read_long(FREE_HUGE);
+    f->huge_saved = saved;
     assert_int_equal(write_long(NR_HUGE, used), 0);
     assert_non_null(mkdtemp(dir));
     if (mount("none", dir, "hugetlbfs", 0, "pagesize=2M") != 0) {
-        write_long(NR_HUGE, saved);
         rmdir(dir);
         print_message("skipped: cannot mount hugetlbfs: %s\n", strerror(errno));
         skip();
     }
+    snprintf(f->huge_dir, sizeof(f->huge_dir), "%s", dir);
     f->o.region.huge_dir = dir;
     f->o.region.huge = SHM_HUGE_ON;
     rc = shm_arena_open(&f->o, &f->a, err, sizeof(err));
@@ -509,7 +525,9 @@ static void test_huge_fallback(void **state)
     shm_arena_close(&f->a);
     assert_int_equal(umount(dir), 0);
     rmdir(dir);
+    f->huge_dir[0] = '\0';
     assert_int_equal(write_long(NR_HUGE, saved), 0);
+    f->huge_saved = -1;
 }
 
 static void test_huge_real(void **state)
@@ -523,19 +541,20 @@ static void test_huge_real(void **state)
         print_message("skipped: needs root to reserve hugepages\n");
         skip();
     }
-    want = saved + 16;
-    if (write_long(NR_HUGE, want) != 0 || read_long(FREE_HUGE) < 16) {
-        write_long(NR_HUGE, saved);
+    /* Exactly 16 free pages, whatever others use or left free. */
+    want = saved - read_long(FREE_HUGE) + 16;
+    f->huge_saved = saved;
+    if (write_long(NR_HUGE, want) != 0 || read_long(FREE_HUGE) != 16) {
         print_message("skipped: could not reserve 16 hugepages\n");
         skip();
     }
     assert_non_null(mkdtemp(dir));
     if (mount("none", dir, "hugetlbfs", 0, "pagesize=2M") != 0) {
-        write_long(NR_HUGE, saved);
         rmdir(dir);
         print_message("skipped: cannot mount hugetlbfs: %s\n", strerror(errno));
         skip();
     }
+    snprintf(f->huge_dir, sizeof(f->huge_dir), "%s", dir);
     f->o.region.huge_dir = dir;
     f->o.region.huge = SHM_HUGE_ON;
     rc = shm_arena_open(&f->o, &f->a, err, sizeof(err));
@@ -570,8 +589,10 @@ static void test_huge_real(void **state)
     unlink(path);
     assert_int_equal(umount(dir), 0);
     rmdir(dir);
+    f->huge_dir[0] = '\0';
     assert_int_equal(write_long(NR_HUGE, saved), 0);
     assert_int_equal(read_long(NR_HUGE), saved);
+    f->huge_saved = -1;
 }
 
 int main(void)
