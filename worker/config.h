@@ -90,17 +90,21 @@ enum config_type { CONF_BOOL, CONF_INT, CONF_MEMORY, CONF_STRING, CONF_ENUM };
     X("cpu-affinity", cpu_affinity, CONF_BOOL, "yes", 0, 0, NULL, CONF_IMMUTABLE,        \
       "pin worker n to the n-th online CPU")                                             \
     X("hash-max-listpack-entries", hash_max_listpack_entries, CONF_INT, "512", 0, LLONG_MAX,  \
-      NULL, 0, "hashes with more fields than this (at most 32767) use a hash table")                        \
+      NULL, 0,                                                                             \
+      "hashes with more fields than this (at most 32767) use a hash table")                \
     X("hash-max-listpack-value", hash_max_listpack_value, CONF_MEMORY, "64", 0, LLONG_MAX, \
       NULL, 0, "hashes with a longer field or value than this use a hash table")         \
     X("set-max-listpack-entries", set_max_listpack_entries, CONF_INT, "128", 0, LLONG_MAX,    \
-      NULL, 0, "sets with more members than this (at most 65535) use a hash table")                         \
+      NULL, 0,                                                                             \
+      "sets with more members than this (at most 65535) use a hash table")                 \
     X("set-max-listpack-value", set_max_listpack_value, CONF_MEMORY, "64", 0, LLONG_MAX, \
       NULL, 0, "sets with a longer member than this use a hash table")                   \
     X("set-max-intset-entries", set_max_intset_entries, CONF_INT, "512", 0, LLONG_MAX, NULL,   \
-      0, "sets of integers only stay compact up to this many members (at most 65535)")                      \
+      0,                                                                                   \
+      "sets of integers only stay compact up to this many members (at most 65535)")        \
     X("zset-max-listpack-entries", zset_max_listpack_entries, CONF_INT, "128", 0, LLONG_MAX,  \
-      NULL, 0, "sorted sets with more members than this (at most 32767) use a skiplist")                    \
+      NULL, 0,                                                                             \
+      "sorted sets with more members than this (at most 32767) use a skiplist")            \
     X("zset-max-listpack-value", zset_max_listpack_value, CONF_MEMORY, "64", 0, LLONG_MAX, \
       NULL, 0, "sorted sets with a longer member than this use a skiplist")              \
     X("list-max-listpack-size", list_max_listpack_size, CONF_INT, "-2", INT32_MIN, INT32_MAX, NULL,   \
