@@ -52,6 +52,7 @@ KILLS = int(os.environ.get("EMBER_CRASH_KILLS", "50"))
 BIG_KILLS = int(os.environ.get("EMBER_CRASH_BIG_KILLS", "25"))
 COLL_KILLS = int(os.environ.get("EMBER_CRASH_COLL_KILLS", "30"))
 MIN_AGE = 1.2          # seconds a worker lives before it may be killed
+PROGRESS_WAIT = 30     # seconds to wait for an acknowledged write between kills
 NWRITERS = 4
 KEYS_PER_WRITER = 150
 PAIRS_PER_WRITER = 40
@@ -535,6 +536,14 @@ class CrashTest(unittest.TestCase):
                 wait = born[victim] + MIN_AGE - time.monotonic()
                 if wait > 0:
                     time.sleep(wait)
+                # Kill only once the load has gone on since the last kill
+                # (a slow sanitizer build on a busy machine may need more
+                # than MIN_AGE); no progress at all within PROGRESS_WAIT
+                # shows up as a stall below.
+                deadline = time.monotonic() + PROGRESS_WAIT
+                while progress and time.monotonic() < deadline and \
+                        sum(w.acked_ops for w in writers) <= progress[-1]:
+                    time.sleep(0.05)
                 before = sum(w.acked_ops for w in writers)
                 st = self.status(s)
                 if st is not None:
