@@ -46,4 +46,22 @@ void coll_del_members(struct cmd_ctx *x, unsigned type,
 /* HSCAN / SSCAN key cursor [MATCH pattern] [COUNT count]. */
 void coll_scan(struct cmd_ctx *x, unsigned type);
 
+/* What HSCAN, SSCAN and ZSCAN were asked. */
+struct coll_scan_args {
+    uint64_t cursor;
+    long long count;             /* COUNT, default 10 */
+    const char *pat;             /* MATCH; NULL when absent or "*" */
+    size_t plen;
+};
+
+/* Parses "key cursor [MATCH pattern] [COUNT count]" in Redis's order
+ * (scanGenericCommand): the cursor, then the key (a missing one replies an
+ * empty scan whatever the options), then the options.  1 with *r and *a
+ * when the key holds a `type`, else 0 (replied). */
+int coll_scan_begin(struct cmd_ctx *x, unsigned type, struct ks_ref *r,
+                    struct coll_scan_args *a);
+
+/* Does member m pass the MATCH pattern? */
+int coll_scan_match(const struct coll_scan_args *a, const uint8_t *m, size_t mlen);
+
 #endif

@@ -295,65 +295,82 @@ static void scan_collect(void *ctx, const uint8_t *m, size_t mlen, const uint8_t
     s->e[s->n++] = (struct coll_pick){ m, v, mlen, vlen };
 }
 
-/*
- * HSCAN / SSCAN key cursor [MATCH pattern] [COUNT count], as Redis's
- * scanGenericCommand: the cursor is checked first, then the key (a
- * missing one replies an empty scan, whatever the options), then the
- * options.  A full value is scanned a bucket at a time until COUNT
- * members were collected or 10*COUNT steps were taken; MATCH filters
- * them afterwards (on fields only, for hashes).
- */
-void coll_scan(struct cmd_ctx *x, unsigned type)
+int coll_scan_begin(struct cmd_ctx *x, unsigned type, struct ks_ref *r,
+                    struct coll_scan_args *a)
 {
-    struct scan_acc acc = { NULL, 0, 0, 0 };
-    const char *pat = NULL;
-    size_t plen = 0, i, kept = 0;
-    long long count = 10, maxiter;
-    uint64_t cursor;
-    struct ks_ref r;
-    int use_pat = 0, j, found;
-    char num[24];
+    int j, found;
 
-    if (arg_cursor(x, 2, &cursor) != 0)
-        return;
-    found = coll_open(x, 1, type, 0, &r);
+    a->count = 10;
+    a->pat = NULL;
+    a->plen = 0;
+    if (arg_cursor(x, 2, &a->cursor) != 0)
+        return 0;
+    found = coll_open(x, 1, type, 0, r);
     if (found < 0)
-        return;
+        return 0;
     if (found == 0) {
         resp_add_array(&x->out, 2);
         resp_add_bulk(&x->out, "0", 1);
         resp_add_array(&x->out, 0);
-        return;
+        return 0;
     }
     for (j = 3; j < x->argc; j += 2) {
         int left = x->argc - j;
         if (ARG_EQ(x, j, "count") && left >= 2) {
-            if (arg_ll(x, j + 1, &count) != 0)
-                return;
-            if (count < 1) {
+            if (arg_ll(x, j + 1, &a->count) != 0)
+                return 0;
+            if (a->count < 1) {
                 reply_syntax(x);
-                return;
+                return 0;
             }
         } else if (ARG_EQ(x, j, "match") && left >= 2) {
-            pat = x->argv[j + 1].ptr;
-            plen = x->argv[j + 1].len;
-            use_pat = !(plen == 1 && pat[0] == '*');
+            const struct resp_arg *p = &x->argv[j + 1];
+            int all = p->len == 1 && p->ptr[0] == '*';
+            a->pat = all ? NULL : p->ptr;
+            a->plen = all ? 0 : p->len;
         } else {
             reply_syntax(x);
-            return;
+            return 0;
         }
     }
-    maxiter = count > LLONG_MAX / 10 ? LLONG_MAX : count * 10;
+    return 1;
+}
+
+int coll_scan_match(const struct coll_scan_args *a, const uint8_t *m, size_t mlen)
+{
+    return a->pat == NULL || util_glob_match(a->pat, a->plen, (const char *)m, mlen, 0);
+}
+
+/*
+ * HSCAN / SSCAN key cursor [MATCH pattern] [COUNT count] (coll_scan_begin):
+ * a full value is scanned a bucket at a time until COUNT members were
+ * collected or 10*COUNT steps were taken; MATCH filters them afterwards
+ * (on fields only, for hashes).
+ */
+void coll_scan(struct cmd_ctx *x, unsigned type)
+{
+    struct scan_acc acc = { NULL, 0, 0, 0 };
+    struct coll_scan_args a;
+    struct ks_ref r;
+    size_t i, kept = 0;
+    long long maxiter;
+    uint64_t cursor;
+    char num[24];
+
+    if (!coll_scan_begin(x, type, &r, &a))
+        return;
+    cursor = a.cursor;
+    maxiter = a.count > LLONG_MAX / 10 ? LLONG_MAX : a.count * 10;
     do {
         cursor = hset_scan(W.arena, &r, cursor, scan_collect, &acc);
-    } while (cursor && maxiter-- && (long long)acc.n < count && !acc.oom);
+    } while (cursor && maxiter-- && (long long)acc.n < a.count && !acc.oom);
     if (acc.oom) {
         free(acc.e);
         reply_error(x, "ERR out of memory");
         return;
     }
     for (i = 0; i < acc.n; i++)
-        if (!use_pat || util_glob_match(pat, plen, (const char *)acc.e[i].m, acc.e[i].mlen, 0))
+        if (coll_scan_match(&a, acc.e[i].m, acc.e[i].mlen))
             acc.e[kept++] = acc.e[i];
     resp_add_array(&x->out, 2);
     resp_add_bulk(&x->out, num, resp_ull2str(num, cursor));

@@ -1613,64 +1613,37 @@ static void scan_collect(void *ctx, const uint8_t *m, size_t ml, double s)
 }
 
 /*
- * ZSCAN key cursor [MATCH pattern] [COUNT count], as Redis's
- * scanGenericCommand for a sorted set: cursor, then key (missing: an
- * empty scan), then options; a full value is scanned a bucket at a time
- * until COUNT members or 20 * COUNT steps (Redis counts a member and its
- * score as two elements); a compact one is returned whole, cursor 0.
- * Scores are bulk strings, "%.17g" (Redis's ld2string).
+ * ZSCAN key cursor [MATCH pattern] [COUNT count] (coll_scan_begin): a full
+ * value is scanned a bucket at a time until COUNT members or 20 * COUNT
+ * steps (Redis counts a member and its score as two elements); a compact
+ * one is returned whole, cursor 0.  Scores are bulk strings, "%.17g"
+ * (Redis's ld2string).
  */
 void zscanCommand(struct cmd_ctx *x)
 {
     struct scan_acc acc = { NULL, 0, 0, 0 };
-    const char *pat = NULL;
-    size_t plen = 0, i, kept = 0;
-    long long count = 10, maxiter;
-    uint64_t cursor;
+    struct coll_scan_args a;
     struct ks_ref r;
-    int use_pat = 0, j, found, l;
+    size_t i, kept = 0;
+    long long maxiter;
+    uint64_t cursor;
+    int l;
     char num[64];
 
-    if (arg_cursor(x, 2, &cursor) != 0)
+    if (!coll_scan_begin(x, KS_T_ZSET, &r, &a))
         return;
-    found = coll_open(x, 1, KS_T_ZSET, 0, &r);
-    if (found < 0)
-        return;
-    if (!found) {
-        resp_add_array(&x->out, 2);
-        resp_add_bulk(&x->out, "0", 1);
-        resp_add_array(&x->out, 0);
-        return;
-    }
-    for (j = 3; j < x->argc; j += 2) {
-        int left = x->argc - j;
-        if (ARG_EQ(x, j, "count") && left >= 2) {
-            if (arg_ll(x, j + 1, &count) != 0)
-                return;
-            if (count < 1) {
-                reply_syntax(x);
-                return;
-            }
-        } else if (ARG_EQ(x, j, "match") && left >= 2) {
-            pat = x->argv[j + 1].ptr;
-            plen = x->argv[j + 1].len;
-            use_pat = !(plen == 1 && pat[0] == '*');
-        } else {
-            reply_syntax(x);
-            return;
-        }
-    }
-    maxiter = count > LLONG_MAX / 20 ? LLONG_MAX : count * 20;
+    cursor = a.cursor;
+    maxiter = a.count > LLONG_MAX / 20 ? LLONG_MAX : a.count * 20;
     do {
         cursor = zset_scan(W.arena, &r, cursor, scan_collect, &acc);
-    } while (cursor && maxiter-- && (long long)acc.n < count && !acc.oom);
+    } while (cursor && maxiter-- && (long long)acc.n < a.count && !acc.oom);
     if (acc.oom) {
         free(acc.e);
         reply_error(x, ERR_OOM);
         return;
     }
     for (i = 0; i < acc.n; i++)
-        if (!use_pat || util_glob_match(pat, plen, (const char *)acc.e[i].m, acc.e[i].ml, 0))
+        if (coll_scan_match(&a, acc.e[i].m, acc.e[i].ml))
             acc.e[kept++] = acc.e[i];
     resp_add_array(&x->out, 2);
     resp_add_bulk(&x->out, num, resp_ull2str(num, cursor));
