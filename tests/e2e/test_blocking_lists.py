@@ -23,6 +23,7 @@ Against redis-server (EMBER_TARGET=redis) the same tests run on one
 process: worker placement is then moot and every connection is accepted.
 """
 
+import functools
 import os
 import socket
 import sys
@@ -36,88 +37,13 @@ from harness import Error  # noqa: E402
 
 WORKERS = 2
 
-
-def crc16(data):
-    crc = 0
-    for b in data:
-        crc ^= b << 8
-        for _ in range(8):
-            crc = ((crc << 1) ^ 0x1021) if crc & 0x8000 else crc << 1
-            crc &= 0xffff
-    return crc
+key_shard = functools.partial(h.key_shard, workers=WORKERS)
+key_on = functools.partial(h.key_on, workers=WORKERS)
+wait_until = h.wait_until
 
 
-def key_shard(key, workers=WORKERS):
-    """The shard owning key: Redis Cluster's slot, split evenly."""
-    s = key.find(b"{")
-    if s >= 0:
-        e = key.find(b"}", s + 1)
-        if e > s + 1:
-            key = key[s + 1:e]
-    return (crc16(key) & 16383) * workers // 16384
-
-
-def key_on(shard, prefix):
-    """A key named prefix:N owned by shard."""
-    for n in range(10000):
-        k = b"%s:%d" % (prefix.encode(), n)
-        if key_shard(k) == shard:
-            return k
-    raise AssertionError("no key for shard %d" % shard)
-
-
-def wait_until(pred, timeout=5.0, step=0.01):
-    deadline = time.monotonic() + timeout
-    while True:
-        v = pred()
-        if v or time.monotonic() > deadline:
-            return v
-        time.sleep(step)
-
-
-class BlockingListsTest(h.ServerTestCase):
+class BlockingListsTest(h.ShardedTestCase):
     server_workers = WORKERS
-
-    def setUp(self):
-        super().setUp()
-        self.ember = "ember_worker_id" in self.info("server")
-
-    # -- helpers
-    def info(self, section):
-        return bytes(self.r.execute("INFO", section)).decode()
-
-    def info_field(self, section, name):
-        for line in self.info(section).splitlines():
-            if line.startswith(name + ":"):
-                return line.split(":", 1)[1].strip()
-        return None
-
-    def blocked(self):
-        return int(self.info_field("clients", "blocked_clients"))
-
-    def wait_blocked(self, n):
-        self.assertTrue(wait_until(lambda: self.blocked() == n),
-                        "blocked_clients never reached %d (now %d)" % (n, self.blocked()))
-
-    def conn(self, worker, resp=2):
-        """A connection served by `worker` (any one against redis)."""
-        for _ in range(500):
-            c = self.client(resp=resp)
-            if not self.ember:
-                return c
-            text = bytes(c.execute("INFO", "server")).decode()
-            wid = [l.split(":")[1].strip() for l in text.splitlines()
-                   if l.startswith("ember_worker_id:")][0]
-            if int(wid) == worker:
-                return c
-            c.close()
-        self.fail("no connection landed on worker %d" % worker)
-
-    def assert_still_blocked(self, c, wait=0.1):
-        c.settimeout(wait)
-        with self.assertRaises(socket.timeout):
-            c.read()
-        c.settimeout(10)
 
     # -- tests
     def test_push_from_other_worker_serves_waiter(self):
