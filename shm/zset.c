@@ -864,6 +864,29 @@ void zset_iter_rank(const struct shm_arena *a, const struct ks_ref *r, uint64_t 
         it_at(it, rev ? len - 1 - start : start);
 }
 
+/* Positions an iterator set up by it_init() on the first member inside
+ * the range p bounds (rev: the last one); leaves it at the end if none. */
+static void it_seek(const struct shm_arena *a, struct zset_it *it, struct pred *p, int rev)
+{
+    if (it->full) {
+        uint64_t k = descend(a, it->desc, p, NULL, NULL, NULL);
+        if (!rev && k < it_len(it))
+            it_at(it, k);
+        else if (rev && k > 0)
+            it_at(it, k - 1);
+    } else if (!rev) {
+        uint64_t i;
+        p->neg = 0;
+        i = compact_first(it->pack, it->plen, p);
+        if (i < it_len(it))
+            it_at(it, i);
+    } else {
+        int64_t i = compact_last(it->pack, it->plen, p);
+        if (i >= 0)
+            it_at(it, (uint64_t)i);
+    }
+}
+
 void zset_iter_score(const struct shm_arena *a, const struct ks_ref *r,
                      const struct zset_range *range, int rev, struct zset_it *it)
 {
@@ -874,23 +897,7 @@ void zset_iter_score(const struct shm_arena *a, const struct ks_ref *r,
     it->range = *range;
     if (!score_overlaps(a, r, range))
         return;
-    if (it->full) {
-        uint64_t k = descend(a, it->desc, &p, NULL, NULL, NULL);
-        if (!rev && k < it_len(it))
-            it_at(it, k);
-        else if (rev && k > 0)
-            it_at(it, k - 1);
-    } else if (!rev) {
-        uint64_t i;
-        p.neg = 0;
-        i = compact_first(it->pack, it->plen, &p);
-        if (i < it_len(it))
-            it_at(it, i);
-    } else {
-        int64_t i = compact_last(it->pack, it->plen, &p);
-        if (i >= 0)
-            it_at(it, (uint64_t)i);
-    }
+    it_seek(a, it, &p, rev);
 }
 
 void zset_iter_lex(const struct shm_arena *a, const struct ks_ref *r, const struct zset_lex *lex,
@@ -903,23 +910,7 @@ void zset_iter_lex(const struct shm_arena *a, const struct ks_ref *r, const stru
     it->lex = *lex;
     if (!lex_overlaps(a, r, lex))
         return;
-    if (it->full) {
-        uint64_t k = descend(a, it->desc, &p, NULL, NULL, NULL);
-        if (!rev && k < it_len(it))
-            it_at(it, k);
-        else if (rev && k > 0)
-            it_at(it, k - 1);
-    } else if (!rev) {
-        uint64_t i;
-        p.neg = 0;
-        i = compact_first(it->pack, it->plen, &p);
-        if (i < it_len(it))
-            it_at(it, i);
-    } else {
-        int64_t i = compact_last(it->pack, it->plen, &p);
-        if (i >= 0)
-            it_at(it, (uint64_t)i);
-    }
+    it_seek(a, it, &p, rev);
 }
 
 /* Compact, reverse: the pair at it->rank, through a window of offsets
