@@ -171,6 +171,18 @@ static int write_some(struct client *c)
                     (unsigned long long)c->id, c->addr);
         return -1;
     }
+    /* Replies ahead of a remote one on its way back wait for it (up to
+     * OBUF_KEEP of them): a pipeline then costs the client one write, and
+     * us one wake-up of it, instead of one before each remote reply and
+     * one after.  Not when that reply may be blocked at its owner. */
+    if (c->pend_head && !c->pend_head->blocking && limit - c->out_sent < OBUF_KEEP &&
+        !(c->flags & CLIENT_CLOSE_AFTER_REPLY)) {
+        if (c->flags & CLIENT_WRITE_EVENT) {
+            c->flags &= ~CLIENT_WRITE_EVENT;   /* splice_ready() queues us */
+            event_del(c->wev);
+        }
+        return 0;
+    }
     while (c->out_sent < limit) {
         ssize_t n = write(c->fd, c->out.data + c->out_sent, limit - c->out_sent);
         if (n < 0) {
