@@ -370,6 +370,7 @@ void client_process_input(struct client *c)
         } else if (n == 1) {
             batch[0].hint.key = NULL;
         }
+        W.cmd_clock = n > 1 ? util_monotonic_ns() : 0;
         for (i = 0; i < n; i++) {
             if (c->flags & STOP_READING || c->npend >= CLIENT_MAX_PENDING) {
                 /* Not run: read it again when the client may go on. */
@@ -390,6 +391,7 @@ void client_process_input(struct client *c)
              * (blocking.h); nothing to do, and cheap, when none is ready. */
             block_serve_ready();
         }
+        W.cmd_clock = 0;
         if (stop || r == RESP_AGAIN)
             break;
         if (r == RESP_ERR) {

@@ -259,7 +259,7 @@ void cmd_reset_stats(void)
     size_t i;
 
     for (i = 0; i < NCOMMANDS; i++)
-        commands[i].calls = commands[i].usec = commands[i].rejected_calls =
+        commands[i].calls = commands[i].ns = commands[i].rejected_calls =
             commands[i].failed_calls = 0;
     nerrstats = 0;
 }
@@ -271,7 +271,11 @@ void cmd_run(struct cmd_ctx *x)
     struct cmd *cmd = entry(x->cmd);
     size_t mark = x->out.b->len;
     int write = (cmd->flags & CMD_WRITE) != 0;
-    uint64_t t0 = util_monotonic_ns();
+    /* In a run of commands, one's end is the next one's start: one clock
+     * read per command instead of two (a few % of a pipelined GET).  What
+     * happens between them (parsing, forwarding others) counts to the
+     * second, as Redis's usec is about the time anyway. */
+    uint64_t t0 = W.cmd_clock ? W.cmd_clock : util_monotonic_ns(), t1;
 
     /* W.now_ms is the time of the batch of commands this one came in
      * (client.c, cross.c, blocking.c set it), as close as Redis's clock. */
@@ -304,7 +308,10 @@ void cmd_run(struct cmd_ctx *x)
         cmd->calls++;
         W.st.commands++;
     }
-    cmd->usec += (util_monotonic_ns() - t0) / 1000;
+    t1 = util_monotonic_ns();
+    cmd->ns += t1 - t0;
+    if (W.cmd_clock)
+        W.cmd_clock = t1;
 }
 
 static void reply_unknown(struct client *c, int argc, const struct resp_arg *argv)

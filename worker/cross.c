@@ -1014,8 +1014,11 @@ unsigned cross_poll(void)
             } else if (MSG_KIND(tag) == MSG_REQ) {
                 if (live < 0)
                     live = peer_alive(from);
-                if (live && MSG_GEN(tag) == (atomic_load(&W.shared->w[from].generation) & 0xffff))
+                if (live && MSG_GEN(tag) == (atomic_load(&W.shared->w[from].generation) & 0xffff)) {
+                    if (W.cmd_clock == 0)
+                        W.cmd_clock = util_monotonic_ns();   /* a run of them: cmd_run() */
                     handle_request(from, msg, mlen, ring_record_end(pe->in));
+                }
                 /* else its sender is dead: see peer_alive() */
             } else if (MSG_KIND(tag) == MSG_REP) {
                 handle_reply(from, msg, mlen, (tag & MSG_DEFER) != 0);
@@ -1041,6 +1044,7 @@ unsigned cross_poll(void)
             ahead_next++;
         }
         nahead = 0;
+        W.cmd_clock = 0;
         if (n > 0 && ring_release(pe->in))
             wake(from);
         total += n;

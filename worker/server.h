@@ -107,6 +107,8 @@ struct worker {
     struct client *to_write;       /* clients with output to flush this turn */
     int64_t start_ms;
     int64_t now_ms;                /* time of the current command */
+    uint64_t cmd_clock;            /* when a run of commands, one after another, has
+                                      got to (cmd_run), or 0: read the clock */
     int stopping;                  /* SIGTERM seen */
     int active_expire;             /* DEBUG SET-ACTIVE-EXPIRE */
     uint64_t dirty;                /* keyspace changes since start (Redis's server.dirty:
@@ -242,7 +244,7 @@ struct cmd {
     const char *complexity;
     const char *tips;              /* Redis's command tips, or NULL */
     uint64_t calls;                /* process-local stats: runs, */
-    uint64_t usec;                 /* time spent in them, */
+    uint64_t ns;                   /* time spent in them, */
     uint64_t rejected_calls;       /* refused before running (arity, CROSSSLOT, OOM), */
     uint64_t failed_calls;         /* ran and replied an error */
 };

@@ -174,7 +174,7 @@ static const char *const shard_field_names[] = { SHARD_FIELDS(FIELD_NAME) };
 static void put_cmdstat(const struct cmd *c, void *ctx)
 {
     addf(ctx, "cmd:%s:%" PRIu64 ":%" PRIu64 ":%" PRIu64 ":%" PRIu64 "\n", c->name, c->calls,
-         c->usec, c->rejected_calls, c->failed_calls);
+         c->ns / 1000, c->rejected_calls, c->failed_calls);
 }
 
 static void put_errstat(const char *prefix, uint64_t count, void *ctx)
