@@ -272,12 +272,13 @@ void clients_flush(void)
 /*
  * Pipelined commands are parsed a batch at a time (up to BATCH, while their
  * arguments fit in the batch's array) before any runs, so that the memory
- * of their keys can be prefetched: first each key's bucket, then the entry
- * its tag points to.  A pipeline's lookups then overlap their cache misses
- * instead of paying them one after the other.  Running stays in order; if
- * a command stops the client from reading on (it blocked, or paused for a
- * multi-phase command), the input is rewound to the first command of the
- * batch that did not run, to be parsed again later.
+ * of their keys can be prefetched: each key's bucket as the key is parsed,
+ * then the entry its tag points to.  A pipeline's lookups then overlap
+ * their cache misses instead of paying them one after the other.  Running
+ * stays in order; if a command stops the client from reading on (it
+ * blocked, or paused for a multi-phase command), the input is rewound to
+ * the first command of the batch that did not run, to be parsed again
+ * later.
  */
 #define BATCH      16
 #define BATCH_ARGS 128
@@ -321,7 +322,7 @@ void client_process_input(struct client *c)
     c->flags |= CLIENT_IN_LOOP;
     while (c->ipos < c->ilen && !(c->flags & STOP_READING) &&
            c->npend < CLIENT_MAX_PENDING) {
-        int n = 0, nargs = 0, i, stop = 0, r = RESP_OK;
+        int n = 0, nargs = 0, i, stop = 0, r = RESP_OK, any = 0;
         size_t used = 0;
 
         /* Parse a batch. */
@@ -352,6 +353,8 @@ void client_process_input(struct client *c)
             batch[n].argc = c->parser.argc;
             batch[n].arg0 = nargs;
             batch[n].start = start;
+            /* The key's bucket is on its way while the rest parse. */
+            any |= prefetch_key(c, &batch[n], &args[nargs]);
             nargs += c->parser.argc;
             n++;
             /* An inline command's arguments live in the parser's scratch,
@@ -359,17 +362,10 @@ void client_process_input(struct client *c)
             if (c->ibuf[start] != '*')
                 break;
         }
-        /* Prefetch their keys in two waves, then run them in order. */
-        if (n > 1) {
-            int any = 0;
-            for (i = 0; i < n; i++)
-                any |= prefetch_key(c, &batch[i], &args[batch[i].arg0]);
-            for (i = 0; any && i < n; i++)
-                if (batch[i].hint.key != NULL && batch[i].hint.shard == W.id)
-                    db_prefetch_entry(c->db, batch[i].hint.hash);
-        } else if (n == 1) {
-            batch[0].hint.key = NULL;
-        }
+        /* Then the entries their buckets point to; then run them in order. */
+        for (i = 0; any && n > 1 && i < n; i++)
+            if (batch[i].hint.key != NULL && batch[i].hint.shard == W.id)
+                db_prefetch_entry(c->db, batch[i].hint.hash);
         W.cmd_clock = n > 1 ? util_monotonic_ns() : 0;
         for (i = 0; i < n; i++) {
             if (c->flags & STOP_READING || c->npend >= CLIENT_MAX_PENDING) {
