@@ -184,7 +184,7 @@ static int write_some(struct client *c)
         return 0;
     }
     while (c->out_sent < limit) {
-        ssize_t n = write(c->fd, c->out.data + c->out_sent, limit - c->out_sent);
+        ssize_t n = send(c->fd, c->out.data + c->out_sent, limit - c->out_sent, MSG_NOSIGNAL);
         if (n < 0) {
             if (errno == EINTR)
                 continue;
@@ -454,7 +454,7 @@ static void on_read(int fd, short what, void *arg)
         client_close_asap(c);
         return;
     }
-    n = read(fd, c->ibuf + c->ilen, c->icap - c->ilen);
+    n = recv(fd, c->ibuf + c->ilen, c->icap - c->ilen, 0);
     if (n <= 0) {
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
             return;
