@@ -27,8 +27,9 @@
  * written to the buffer, minus bytes spliced in for earlier pendings.
  * Replies are spliced in at the head only, in order (a pending that
  * completes early keeps its bytes until it becomes the head), so no
- * completion ever shifts the others and a pipeline of thousands of remote
- * commands costs O(1) per reply.
+ * completion ever shifts the others' positions; those that complete in
+ * one poll of the rings are spliced together after it, so the bytes
+ * behind them move once, not once per reply.
  *
  * Exactly once: see cross.h; cmd_run() stores the applied position.
  */
@@ -98,6 +99,8 @@ static struct resp_arg *argvbuf;
 static size_t argvcap;
 static uint32_t my_gen_tag;
 static uint32_t my_gen;            /* low bits of our generation */
+static int polling;                /* inside cross_poll() */
+static struct client *splice_list; /* clients with replies to splice after it */
 
 /* ---- pendings ---------------------------------------------------------------- */
 
@@ -186,33 +189,46 @@ size_t cross_write_limit(const struct client *c)
     return c->pend_head ? head_pos(c) : c->out.len;
 }
 
-/* Inserts n bytes at c->out[pos]. */
-static void out_insert(struct client *c, size_t pos, const char *bytes, size_t n)
-{
-    if (n == 0)
-        return;
-    if (rbuf_reserve(&c->out, n) != EMBER_OK)
-        return;   /* out.failed is set: the client is closed at its next write */
-    memmove(c->out.data + pos + n, c->out.data + pos, c->out.len - pos);
-    memcpy(c->out.data + pos, bytes, n);
-    c->out.len += n;
-    c->out_spliced += n;
-}
-
-/* Splices completed pendings at the head of the client's list. */
+/* Splices completed pendings at the head of the client's list: in one
+ * pass from the back, so that each byte after them moves once, however
+ * many there are (replies of a pipeline's remote commands that came in
+ * one poll of the ring). */
 static void splice_ready(struct client *c)
 {
-    while (c->pend_head && c->pend_head->ready) {
-        struct pending *p = c->pend_head;
+    struct pending *p, *rev = NULL;
+    size_t total = 0, end, shift;
+
+    /* Take them off the head, last first, each with its place now. */
+    while ((p = c->pend_head) != NULL && p->ready) {
         if (p->blocking)
             c->flags &= ~CLIENT_BLOCKED;
         if (p->pauses)
             c->flags &= ~CLIENT_PAUSED;
-        out_insert(c, head_pos(c), p->part1.reply.data, p->part1.reply.len);
+        p->at = head_pos(c);
         c->pend_head = p->next;
-        if (c->pend_head == NULL)
-            c->pend_tail = NULL;
         c->npend--;
+        total += p->part1.reply.len;
+        p->next = rev;
+        rev = p;
+    }
+    if (c->pend_head == NULL)
+        c->pend_tail = NULL;
+    /* On failure out.failed is set: the client is closed at its next write. */
+    if (total > 0 && rbuf_reserve(&c->out, total) == EMBER_OK) {
+        end = c->out.len;
+        shift = total;
+        for (p = rev; p; p = p->next) {
+            size_t n = p->part1.reply.len;
+            memmove(c->out.data + p->at + shift, c->out.data + p->at, end - p->at);
+            shift -= n;
+            memcpy(c->out.data + p->at + shift, p->part1.reply.data, n);
+            end = p->at;
+        }
+        c->out.len += total;
+        c->out_spliced += total;
+    }
+    while ((p = rev) != NULL) {
+        rev = p->next;
         pending_put(p);
     }
     client_queue_write(c);
@@ -260,8 +276,19 @@ static void complete(struct pending *p)
             }
         }
         p->ready = 1;
-        if (c->pend_head == p)
-            splice_ready(c);
+        if (c->pend_head != p)
+            return;               /* spliced with the one before it */
+        if (polling && !p->blocking && !p->pauses) {
+            /* More of its replies may be in the ring: splice them all
+             * at once when the poll is done (splice_polled()). */
+            if (!(c->flags & CLIENT_SPLICE)) {
+                c->flags |= CLIENT_SPLICE;
+                c->snext = splice_list;
+                splice_list = c;
+            }
+            return;
+        }
+        splice_ready(c);
         return;
     }
 }
@@ -939,6 +966,19 @@ static int peer_alive(unsigned p)
     return 0;
 }
 
+static void splice_polled(void)
+{
+    struct client *c;
+
+    polling = 0;
+    while ((c = splice_list) != NULL) {
+        splice_list = c->snext;
+        c->flags &= ~CLIENT_SPLICE;
+        if (!(c->flags & CLIENT_CLOSE_ASAP))
+            splice_ready(c);
+    }
+}
+
 unsigned cross_poll(void)
 {
     unsigned from, total = 0;
@@ -946,6 +986,7 @@ unsigned cross_poll(void)
     if (W.nworkers <= 1)
         return 0;
     W.now_ms = util_mstime();
+    polling = 1;
     for (from = 0; from < W.nworkers; from++) {
         struct peer *pe = &peers[from];
         unsigned n = 0;
@@ -1049,6 +1090,7 @@ unsigned cross_poll(void)
             wake(from);
         total += n;
     }
+    splice_polled();
     return total;
 }
 

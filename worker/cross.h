@@ -58,6 +58,7 @@ struct pending {
     int rearm_failed;            /* part1.reply holds the error to reply */
     int parked_peer;             /* >= 0: its request is blocked at that peer */
     uint64_t parked_id;
+    size_t at;                   /* splice_ready(): where it goes in c->out */
 };
 
 /* Sets up the rings for this worker (after a restart: resume, skip what the

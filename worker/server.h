@@ -128,6 +128,7 @@ extern struct worker W;
 #define CLIENT_IN_LOOP          16u   /* inside its read handler */
 #define CLIENT_BLOCKED          32u   /* a blocking command waits: no more input */
 #define CLIENT_PAUSED           64u   /* a multi-phase command runs: no more input */
+#define CLIENT_SPLICE          128u   /* on cross.c's list of replies to splice */
 
 struct client {
     uint64_t id;
@@ -154,6 +155,7 @@ struct client {
     unsigned npend;
     struct client *next, *prev;    /* W.clients */
     struct client *wnext;          /* W.to_write */
+    struct client *snext;          /* cross.c's splice list */
 };
 
 /* ---- commands ------------------------------------------------------------------ */
