@@ -64,7 +64,7 @@ static uint16_t crc16(const char *buf, size_t len)
 
 unsigned key_slot(const char *key, size_t len)
 {
-    const char *open = memchr(key, '{', len), *close;
+    const char *open = len > 0 ? memchr(key, '{', len) : NULL, *close;
 
     /* Only a non-empty {tag} counts, as in Redis Cluster. */
     if (open != NULL) {
