@@ -27,6 +27,7 @@
 #include "shm/check.h"
 #include "shm/dict.h"
 #include "shm/ks.h"
+#include "shm/pack.h"
 
 #define TEST_RESERVE (64ull << 30)   /* keep reservations modest for tools */
 
@@ -306,6 +307,37 @@ static inline uint64_t shmtest_usage_matches_free(struct shm_arena *a, unsigned 
     freed -= table0 - dict_mem(a, &ks_db(a, db)->keys) - dict_mem(a, &ks_db(a, db)->expires);
     assert_int_equal(freed, usage - 8 - (e.has_expire ? 8 : 0));
     return usage;
+}
+
+/*
+ * Writes key as a compact value of the given type straight into a pack,
+ * as the type's own writer would lay it out: the members "m000000".. of
+ * count, each followed by the element `second` unless it is NULL (a
+ * hash's value, a sorted set's score).  For tests near the pack's 16-bit
+ * count, which commands take too long to reach.
+ */
+static inline void shmtest_write_compact(struct shm_arena *a, unsigned type, const char *key,
+                                         uint32_t count, const char *second)
+{
+    size_t slen = second ? strlen(second) : 0;
+    size_t n = PACK_HDR + (size_t)count * (8 + (second ? 1 + slen : 0)), pos = PACK_HDR;
+    struct ks_ref r;
+    uint8_t *val;
+    uint32_t i;
+
+    ks_ref_find(a, 0, key, strlen(key), &r);
+    shm_begin(a);
+    assert_int_equal(ks_ref_rewrite(a, &r, type, 0, n, &val), EMBER_OK);
+    for (i = 0; i < count; i++) {
+        char m[16];
+        snprintf(m, sizeof(m), "m%06u", i);
+        pos += pack_put(val + pos, m, 7);
+        if (second)
+            pos += pack_put(val + pos, second, slen);
+    }
+    assert_int_equal(pos, n);
+    pack_set_header(val, second ? count * 2 : count);
+    shm_commit(a);
 }
 
 #endif /* TESTS_SHMTEST_H */

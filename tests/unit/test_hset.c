@@ -531,31 +531,6 @@ static void test_pack_format(void **state)
     }
 }
 
-/* Writes key as a compact value of type holding the members "m000000".. of
- * the given count (hashes: each with the value "v"), as hset_put would. */
-static void write_compact(struct shm_arena *a, unsigned type, const char *key, uint32_t count)
-{
-    unsigned st = type == KS_T_HASH ? 2 : 1;
-    size_t n = PACK_HDR + (size_t)count * (8 + (st == 2 ? 2 : 0)), pos = PACK_HDR;
-    struct ks_ref r;
-    uint8_t *val;
-    uint32_t i;
-
-    ks_ref_find(a, 0, key, strlen(key), &r);
-    shm_begin(a);
-    assert_int_equal(ks_ref_rewrite(a, &r, type, 0, n, &val), EMBER_OK);
-    for (i = 0; i < count; i++) {
-        char m[16];
-        snprintf(m, sizeof(m), "m%06u", i);
-        pos += pack_put(val + pos, m, 7);
-        if (st == 2)
-            pos += pack_put(val + pos, "v", 1);
-    }
-    assert_int_equal(pos, n);
-    pack_set_header(val, count * st);
-    shm_commit(a);
-}
-
 static uint32_t elements(struct shm_arena *a, const char *key)
 {
     struct ks_ref r = ref(a, key);
@@ -581,7 +556,7 @@ static void test_pack_count_limit(void **state)
     ks_limits.set_int_entries = 1000000;
 
     /* Sets: 65535 members compact, the 65536th converts. */
-    write_compact(a, KS_T_SET, "s", PACK_COUNT_MAX - 1);
+    shmtest_write_compact(a, KS_T_SET, "s", PACK_COUNT_MAX - 1, NULL);
     shmtest_check(a);
     put(a, KS_T_SET, "s", "x", NULL, 1);
     assert_int_equal(elements(a, "s"), PACK_COUNT_MAX);
@@ -628,7 +603,7 @@ static void test_pack_count_limit(void **state)
     }
 
     /* Hashes: pairs, so 32767 fields compact, the 32768th converts. */
-    write_compact(a, KS_T_HASH, "h", PACK_COUNT_MAX / 2 - 1);
+    shmtest_write_compact(a, KS_T_HASH, "h", PACK_COUNT_MAX / 2 - 1, "v");
     put(a, KS_T_HASH, "h", "x", "1", 1);
     assert_int_equal(elements(a, "h"), PACK_COUNT_MAX - 1);
     put(a, KS_T_HASH, "h", "x", "22", 0);             /* an update keeps the count */

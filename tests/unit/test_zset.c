@@ -1096,29 +1096,6 @@ static void test_check_catches(void **state)
 
 /* ---- the pack's element count ------------------------------------------------------------ */
 
-/* Writes key as a compact value of count members "m000000".. all of score
- * 0 (an empty score element), in order, as zset_add would. */
-static void write_compact(struct shm_arena *a, const char *key, uint32_t count)
-{
-    size_t n = PACK_HDR + (size_t)count * (8 + 1), pos = PACK_HDR;
-    struct ks_ref r;
-    uint8_t *val;
-    uint32_t i;
-
-    ks_ref_find(a, 0, key, strlen(key), &r);
-    shm_begin(a);
-    assert_int_equal(ks_ref_rewrite(a, &r, KS_T_ZSET, 0, n, &val), EMBER_OK);
-    for (i = 0; i < count; i++) {
-        char m[16];
-        snprintf(m, sizeof(m), "m%06u", i);
-        pos += pack_put(val + pos, m, 7);
-        pos += pack_put(val + pos, "", 0);
-    }
-    assert_int_equal(pos, n);
-    pack_set_header(val, count * 2);
-    shm_commit(a);
-}
-
 /*
  * A pack holds at most 65535 elements, 32767 pairs: with zset_entries far
  * above that, adding the 32768th member still converts to a skiplist, and
@@ -1132,7 +1109,8 @@ static void test_pack_count_limit(void **state)
     uint64_t deleted;
 
     ks_limits.zset_entries = 1000000;
-    write_compact(a, "z", PACK_COUNT_MAX / 2 - 1);
+    /* Every score the empty element: 0. */
+    shmtest_write_compact(a, KS_T_ZSET, "z", PACK_COUNT_MAX / 2 - 1, "");
     shmtest_check(a);
     assert_int_equal(zadd(a, "z", "x", 0), ZSET_ADDED);
     r = ref(a, "z");
