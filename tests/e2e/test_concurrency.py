@@ -43,15 +43,6 @@ def raise_nofile(want):
     resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
 
 
-def wait_until(pred, timeout, step=0.05):
-    deadline = time.monotonic() + timeout
-    while True:
-        v = pred()
-        if v or time.monotonic() > deadline:
-            return v
-        time.sleep(step)
-
-
 class Conn(object):
     """A non-blocking connection for the selector loop."""
 
@@ -240,8 +231,8 @@ class ManyClientsTest(h.ServerTestCase):
         self.assertEqual(self.r.call("DBSIZE"), len(range(1, n, 3)))
         self.r.execute("SELECT", 0)
         # and they are all gone again
-        self.assertTrue(wait_until(lambda: connected_clients(self.r) == 1,
-                                   10), self.r.call("INFO", "clients"))
+        self.assertTrue(h.wait_until(lambda: connected_clients(self.r) == 1,
+                                     10, 0.05), self.r.call("INFO", "clients"))
 
 
 class MaxClientsTest(h.ServerTestCase):
@@ -261,8 +252,8 @@ class MaxClientsTest(h.ServerTestCase):
     def test_maxclients(self):
         # self.r (from setUp) is the first of the 10; the connections the
         # harness made to see the server ready may take a moment to go
-        self.assertTrue(wait_until(lambda: connected_clients(self.r) == 1,
-                                   5), connected_clients(self.r))
+        self.assertTrue(h.wait_until(lambda: connected_clients(self.r) == 1,
+                                     5, 0.05), connected_clients(self.r))
         conns = [self.r]
         for _ in range(9):
             c = self.open()
@@ -287,7 +278,7 @@ class MaxClientsTest(h.ServerTestCase):
                 return c
             c.close()
             return None
-        c = wait_until(one_more, 5, 0.1)
+        c = h.wait_until(one_more, 5, 0.1)
         self.assertTrue(c, "no room after a client left")
         self.addCleanup(c.close)
         conns.append(c)
