@@ -133,13 +133,8 @@ static int setup_cron(void)
  */
 #define LIMIT_MAX (1 << 20)
 
-static uint32_t limit(long long v)
-{
-    return v > LIMIT_MAX ? LIMIT_MAX : (uint32_t)v;
-}
-
-/* An entry-count setting, at most `max` members in a compact value. */
-static uint32_t count_limit(long long v, uint32_t max)
+/* A setting as the arena code reads it: at most `max`. */
+static uint32_t limit(long long v, uint32_t max)
 {
     return v > (long long)max ? max : (uint32_t)v;
 }
@@ -151,13 +146,13 @@ static void apply_limits(void)
 
     /* A pack counts its elements in 16 bits (pack.h): hashes and sorted
      * sets take two per member, sets one. */
-    ks_limits.hash_entries = count_limit(config.hash_max_listpack_entries, PACK_COUNT_MAX / 2);
-    ks_limits.hash_value = limit(config.hash_max_listpack_value);
-    ks_limits.set_entries = count_limit(config.set_max_listpack_entries, PACK_COUNT_MAX);
-    ks_limits.set_value = limit(config.set_max_listpack_value);
-    ks_limits.set_int_entries = count_limit(config.set_max_intset_entries, PACK_COUNT_MAX);
-    ks_limits.zset_entries = count_limit(config.zset_max_listpack_entries, PACK_COUNT_MAX / 2);
-    ks_limits.zset_value = limit(config.zset_max_listpack_value);
+    ks_limits.hash_entries = limit(config.hash_max_listpack_entries, PACK_COUNT_MAX / 2);
+    ks_limits.hash_value = limit(config.hash_max_listpack_value, LIMIT_MAX);
+    ks_limits.set_entries = limit(config.set_max_listpack_entries, PACK_COUNT_MAX);
+    ks_limits.set_value = limit(config.set_max_listpack_value, LIMIT_MAX);
+    ks_limits.set_int_entries = limit(config.set_max_intset_entries, PACK_COUNT_MAX);
+    ks_limits.zset_entries = limit(config.zset_max_listpack_entries, PACK_COUNT_MAX / 2);
+    ks_limits.zset_value = limit(config.zset_max_listpack_value, LIMIT_MAX);
     ks_limits.list_size = (int32_t)(ls < -5 ? -5 : ls > (1 << 15) ? (1 << 15) : ls);
 }
 
