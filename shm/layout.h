@@ -1,5 +1,5 @@
 /*
- * layout.h - the on-arena format of a shard arena (layout version 4).
+ * layout.h - the on-arena format of a shard arena (layout version 5).
  *
  * A shard arena is one shared-memory region (a file in /dev/shm or on a
  * hugetlbfs mount) that outlives the process using it.  Any process of any
@@ -33,7 +33,7 @@
 #include <stdint.h>
 
 #define SHM_MAGIC          0x4d48535245424d45ULL /* "EMBERSHM" little-endian */
-#define SHM_LAYOUT_VERSION 4u
+#define SHM_LAYOUT_VERSION 5u
 
 #define SHM_PAGE_SHIFT     12
 #define SHM_PAGE_SIZE      (1u << SHM_PAGE_SHIFT)            /* 4 KiB */

@@ -79,6 +79,12 @@ static uint64_t compact_max(void)
 /* ---- score elements of compact values ----------------------------------------------- */
 
 #define INT_LIMIT 36028797018963968.0   /* 2^55: integers of 7 bytes or less */
+#define DEC_LIMIT 8796093022208.0       /* 2^43: decimal mantissas, 6 bytes with the scale */
+#define DEC_SCALES 15                   /* decimal places, 1..15 (4 bits) */
+
+static const double pow10_tab[DEC_SCALES + 1] = {
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+};
 
 static int fits_bytes(int64_t v, unsigned n)
 {
@@ -87,16 +93,46 @@ static int fits_bytes(int64_t v, unsigned n)
     return v >= -(INT64_C(1) << (8 * n - 1)) && v < (INT64_C(1) << (8 * n - 1));
 }
 
-/* Encodes a score into buf (8 bytes); returns the element's length. */
+static size_t put_int(int64_t v, unsigned n, uint8_t *buf)
+{
+    memcpy(buf, &v, n);   /* little-endian host (layout.h) */
+    return n;
+}
+
+/* The fewest bytes that hold v, sign-extended. */
+static unsigned int_bytes(int64_t v)
+{
+    unsigned n = 0;
+    while (!fits_bytes(v, n))
+        n++;
+    return n;
+}
+
+/* Encodes a score into buf (8 bytes); returns the element's length.  The
+ * three forms (zset.h), canonical in this order: an integer in the fewest
+ * bytes; a decimal m / 10^k (k = 1..15, the smallest that gives back d
+ * exactly) stored as the integer m * 16 + k in ONE MORE byte than it needs,
+ * which no integer uses; else the double's 8 bytes. */
 static size_t score_enc(double d, uint8_t *buf)
 {
-    if (d >= -INT_LIMIT && d < INT_LIMIT && d == (double)(int64_t)d && !(d == 0 && signbit(d))) {
-        int64_t v = (int64_t)d;
-        unsigned n = 0;
-        while (!fits_bytes(v, n))
-            n++;
-        memcpy(buf, &v, n);   /* little-endian host (layout.h) */
-        return n;
+    if (d >= -INT_LIMIT && d < INT_LIMIT && d == (double)(int64_t)d && !(d == 0 && signbit(d)))
+        return put_int((int64_t)d, int_bytes((int64_t)d), buf);
+    if (isfinite(d) && d != 0) {      /* -0 keeps its sign as a double */
+        unsigned k;
+        for (k = 1; k <= DEC_SCALES; k++) {
+            double t = d * pow10_tab[k];
+            int64_t m;
+            if (!(t > -DEC_LIMIT && t < DEC_LIMIT))
+                break;
+            m = (int64_t)nearbyint(t);
+            /* Division is correctly rounded: this is what score_dec gives. */
+            if ((double)m / pow10_tab[k] == d) {
+                int64_t v = m * 16 + (int64_t)k;
+                if (!fits_bytes(v, 6))   /* rounded up to 2^43 */
+                    break;
+                return put_int(v, int_bytes(v) + 1, buf);
+            }
+        }
     }
     memcpy(buf, &d, 8);
     return 8;
@@ -106,6 +142,7 @@ static size_t score_enc(double d, uint8_t *buf)
 static int score_dec(const uint8_t *s, size_t len, double *d)
 {
     uint64_t v = 0;
+    int64_t iv;
 
     if (len == 8) {
         memcpy(d, s, 8);
@@ -118,7 +155,16 @@ static int score_dec(const uint8_t *s, size_t len, double *d)
         if (s[len - 1] & 0x80)
             v |= ~UINT64_C(0) << (8 * len);
     }
-    *d = (double)(int64_t)v;
+    iv = (int64_t)v;
+    if (len >= 2 && fits_bytes(iv, (unsigned)len - 1)) {
+        /* A decimal: one byte longer than its integer needs. */
+        int64_t k = iv & 15;
+        if (k == 0)
+            return -1;
+        *d = (double)(iv >> 4) / pow10_tab[k];
+        return 0;
+    }
+    *d = (double)iv;
     return 0;
 }
 

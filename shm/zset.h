@@ -8,15 +8,23 @@
  *
  *   compact  a pack (pack.h) inline in the key's entry: member, score,
  *            member, score ... sorted by (score, member).  A score element
- *            is an integer in 0-7 bytes (little-endian, sign-extended; 0
- *            bytes for 0) when the score is integral, not -0 and within
- *            +-2^55, else the 8 raw bytes of the double.  A pair of a
- *            short member costs mlen + 3 bytes for scores -128..127, mlen
- *            + 10 at most (Redis's listpack: mlen + 4, and mlen + 23 for 0.1).
+ *            takes the first of three forms that holds it exactly:
+ *              integer  0-7 bytes, the fewest that hold it (little-endian,
+ *                       sign-extended; 0 bytes for 0), for an integral
+ *                       score within +-2^55 that is not -0;
+ *              decimal  m / 10^k for k = 1..15 (the smallest that gives
+ *                       the score back, |m| < 2^43), stored as the integer
+ *                       m * 16 + k in one byte more than it needs: 2-7
+ *                       bytes no integer uses (0.5 is 2, 1234.5 is 4);
+ *              double   the 8 raw bytes.
+ *            A pair of a short member costs mlen + 3 bytes for scores
+ *            -128..127, mlen + 4 for 0.5, mlen + 10 at most (Redis's
+ *            listpack: mlen + 4, mlen + 7 for "0.5" and mlen + 23 for 0.1,
+ *            which it stores as "0.10000000000000001").
  *            Why not the double's 8 bytes always: most scores are
  *            counters, timestamps or GEO cells (52-bit integers), which
- *            take 1-7 bytes; and why not text as Redis's listpack: 0.1
- *            is 19 characters there, and comparing would mean parsing.
+ *            take 1-7 bytes, or prices and ratings of a few decimals; and
+ *            why not text as Redis's listpack: comparing would mean parsing.
  *            Any change writes a new entry linked with one logged store.
  *
  *   full     the entry holds the offset of a descriptor block:

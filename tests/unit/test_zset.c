@@ -596,13 +596,20 @@ static void test_score_encoding(void **state)
         double s;
         unsigned len;
     } cases[] = {
+        /* integers */
         { 0, 0 }, { 1, 1 }, { -1, 1 }, { 127, 1 }, { -128, 1 }, { 128, 2 }, { -129, 2 },
         { 32767, 2 }, { 32768, 3 }, { 1700000000, 4 }, { 1.7e12, 6 }, { 36028797018963964.0, 7 },
-        { -36028797018963968.0, 7 }, { 36028797018963968.0, 8 }, { 0.5, 8 }, { -0.0, 8 },
-        { 0.1, 8 }, { INFINITY, 8 }, { -INFINITY, 8 }, { 4.9e-324, 8 }, { 1e300, 8 },
-        { -3.5, 8 },
+        { -36028797018963968.0, 7 }, { 36028797018963968.0, 8 },
+        /* decimals: m * 16 + k in one byte more than it needs */
+        { 0.5, 2 }, { 0.1, 2 }, { -0.001, 2 }, { 1e-15, 2 }, { -3.5, 3 }, { 1234.5, 4 },
+        { 3.14159, 4 }, { 1500000.5, 5 }, { 439804651110.5, 7 }, { -439804651110.5, 7 },
+        /* doubles */
+        { -0.0, 8 }, { INFINITY, 8 }, { -INFINITY, 8 }, { 4.9e-324, 8 }, { 1e300, 8 },
+        { 1e-16, 8 }, { 0.1 + 0.2, 8 }, { 1.0 / 3, 8 }, { 4398046511104.5, 8 },
+        { 3602879701896396.5, 8 }, { 2.5e-300, 8 },
     };
     size_t i;
+    uint64_t seed = 88172645463325252ull;
 
     for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         struct ks_ref r;
@@ -614,6 +621,30 @@ static void test_score_encoding(void **state)
         assert_int_equal(zset_score(a, &r, "m", 1, &s), 1);
         assert_true(same_score(s, cases[i].s));
         shmtest_check(a);
+        zrem(a, "e", "m");
+    }
+    /* Every score comes back bit for bit, whichever form it takes: short
+     * decimals of every scale and sign, and arbitrary doubles. */
+    for (i = 0; i < 20000; i++) {
+        struct ks_ref r;
+        double d, s;
+        uint64_t bits;
+        seed ^= seed << 13, seed ^= seed >> 7, seed ^= seed << 17;
+        if (i % 2) {
+            int64_t m = (int64_t)(seed >> 20) - (INT64_C(1) << 43);
+            d = (double)m / pow(10, (double)(seed % 17));
+        } else {
+            bits = seed;
+            memcpy(&d, &bits, 8);
+            if (isnan(d))
+                continue;
+        }
+        zadd(a, "e", "m", d);
+        r = ref(a, "e");
+        assert_int_equal(zset_score(a, &r, "m", 1, &s), 1);
+        assert_true(same_score(s, d));
+        if (i % 1000 == 0)
+            shmtest_check(a);
         zrem(a, "e", "m");
     }
 }
