@@ -23,8 +23,11 @@
  * all its rings before it may sleep again.  One winner per sleep.  Free space
  * is the mirror image: P sets the ring's waiting flag, fences, reloads cons;
  * C stores cons, fences, reads the flag (ring_release() returns true and C
- * wakes P); and P's ringset_prepare_sleep() rechecks cons of its full rings
- * after its fence, against the fence in C's ringset_need_wake().
+ * wakes P); and P's ringset_prepare_sleep() sets the flag of its full rings
+ * again with its sleep word and rechecks cons after its fence, against the
+ * fences in C's ring_release() and ringset_need_wake().  (Setting it again
+ * matters: a release P already saw may have taken the flag while P was
+ * awake, and with no flag the next release would not wake P.)
  */
 #include <stddef.h>
 #include <stdlib.h>
@@ -456,6 +459,19 @@ bool ringset_prepare_sleep(struct ringset *set, unsigned me)
 
     BUG_ON(me >= set->n);            /* would write outside the table */
     w = &set->workers[me];
+    /* Ask again for a wake-up on every ring we are blocked on: the flag we
+     * set in ring_reserve() may already have been taken by a release whose
+     * space we saw there (so blocked_cons includes it) and which found us
+     * awake; without a flag no later release would wake us. */
+    for (o = 0; o < set->n; o++) {
+        struct ring *out;
+
+        if (o == me)
+            continue;
+        out = ringset_ring(set, me, o);
+        if (out->blocked && !CMM_LOAD_SHARED(out->sh->waiting))
+            CMM_STORE_SHARED(out->sh->waiting, 1);
+    }
     CMM_STORE_SHARED(w->sleep, 1);
     cmm_smp_mb();
     for (o = 0; o < set->n; o++) {

@@ -1016,6 +1016,56 @@ static void test_sleep_wake(void **state)
     region_destroy(&rg);
 }
 
+/*
+ * Regression: a producer slept through the release that should have woken it
+ * (test_two_process_stream stalled for 10 s about one run in 60).  The
+ * consumer's release stored cons; the producer, still short of space, set
+ * its waiting flag and saw that cons; the release then took the flag and
+ * found the producer awake.  With blocked_cons already at that cons, the
+ * producer slept, and with no flag left, no later release woke it.  Here the
+ * release is split by hand: its store first, then the rest.
+ */
+static void test_wake_flag_taken(void **state)
+{
+    struct region rg;
+    struct ringset *set;
+    struct ring *r;
+    uint64_t *cons;
+    uint32_t *waiting;
+    size_t roff;
+    void *d;
+
+    region_create(&rg, 2, SMALL);
+    set = attach(rg.mem, rg.size);
+    r = ringset_ring(set, 0, 1);
+    roff = ring_off(2, SMALL, 0, 1);
+    cons = hdr64(rg.mem, roff + 2 * RING_LINE);
+    waiting = hdr32(rg.mem, roff + RING_LINE + 8);
+    while (ring_reserve(r, 200, 4, &d) == EMBER_OK)
+        memset(d, 4, 200);
+    ring_commit(r);
+    assert_int_equal(*waiting, 1);
+    *waiting = 0;
+
+    get(r, 200, 4);
+    ring_next(r);
+    *cons = ring_cursor(r);                          /* the release's store */
+    /* 208 bytes free, 440 needed with the padding to the lap's end */
+    assert_int_equal(ring_reserve(r, 240, 5, &d), EMBER_EAGAIN);
+    assert_int_equal(*waiting, 1);
+    assert_true(ring_release(r));                    /* ...takes the flag */
+    assert_false(ringset_need_wake(set, 0));         /* producer awake */
+    assert_true(ringset_prepare_sleep(set, 0));      /* nothing new */
+    assert_int_equal(*waiting, 1);                   /* asked again */
+    get(r, 200, 4);
+    assert_true(ring_consume(r));
+    assert_true(ringset_need_wake(set, 0));
+    ringset_awake(set, 0);
+    assert_int_equal(ring_reserve(r, 240, 5, &d), EMBER_OK);
+    ringset_detach(&set);
+    region_destroy(&rg);
+}
+
 /* --- multi-process tests ---------------------------------------------------
  * Children report failures on stderr and with their exit status; they never
  * return into cmocka. */
@@ -1678,6 +1728,7 @@ int main(void)
         cmocka_unit_test(test_corrupt),
         cmocka_unit_test(test_misuse_aborts),
         cmocka_unit_test(test_sleep_wake),
+        cmocka_unit_test(test_wake_flag_taken),
         cmocka_unit_test(test_two_process_stream),
         cmocka_unit_test(test_wake_batching),
         cmocka_unit_test(test_crash_producer),
