@@ -570,6 +570,71 @@ static int parse_multibulk(struct resp_parser *p, const char *buf,
     return RESP_OK;
 }
 
+/*
+ * Reads the decimal at buf[*at..len) that a header line holds, up to its
+ * '\r' and the byte after it, in the only form a client sends: a lone "0",
+ * or a digit 1-9 then digits, 18 at most.  Returns the value and moves *at
+ * past the line, or -1 for anything else (the full parser decides then).
+ */
+static long long fast_number(const char *buf, size_t len, size_t *at)
+{
+    size_t i = *at, end = i + 18 < len ? i + 18 : len;
+    long long v;
+
+    if (i >= len || buf[i] < '0' || buf[i] > '9')
+        return -1;
+    v = buf[i++] - '0';
+    if (v == 0) {
+        if (i + 1 >= len || buf[i] != '\r')
+            return -1;
+        *at = i + 2;
+        return 0;
+    }
+    while (i < end && buf[i] >= '0' && buf[i] <= '9')
+        v = v * 10 + (buf[i++] - '0');
+    if (i + 1 >= len || buf[i] != '\r')
+        return -1;
+    *at = i + 2;
+    return v;
+}
+
+/*
+ * The common case in one pass: a whole multibulk command already in buf,
+ * within every limit, with argv large enough.  Accepts exactly what
+ * parse_multibulk() would accept with the same result, and nothing it
+ * would refuse or wait on: anything unusual (a partial command, odd
+ * numbers, a limit) returns 0 with p untouched but for argv's contents,
+ * and the full parser starts over.  Returns 1 with the command ready.
+ */
+static int parse_fast(struct resp_parser *p, const char *buf, size_t len,
+                      size_t *consumed)
+{
+    size_t at = 1;
+    long long n = fast_number(buf, len, &at), i;
+
+    if (n <= 0 || (size_t)n > p->argv_cap || n > p->lim.max_multibulk_len ||
+        (p->lim.unauthenticated && n > RESP_UNAUTH_MAX_MULTIBULK))
+        return 0;
+    for (i = 0; i < n; i++) {
+        long long bl;
+
+        if (at >= len || buf[at] != '$')
+            return 0;
+        at++;
+        bl = fast_number(buf, len, &at);
+        if (bl < 0 || bl > p->lim.max_bulk_len ||
+            (p->lim.unauthenticated && bl > RESP_UNAUTH_MAX_BULK) ||
+            len - at < (size_t)bl + 2)
+            return 0;
+        p->argv[i].ptr = buf + at;
+        p->argv[i].len = (size_t)bl;
+        at += (size_t)bl + 2;        /* the two bytes after are not checked */
+    }
+    p->argc = (int)n;
+    *consumed = at;
+    return 1;
+}
+
 int resp_parse(struct resp_parser *p, const char *buf, size_t len,
                size_t *consumed)
 {
@@ -583,6 +648,10 @@ int resp_parse(struct resp_parser *p, const char *buf, size_t len,
         trim_storage(p);
         p->argc = 0;
         p->pos = 0;
+        if (buf[0] == '*' && parse_fast(p, buf, len, consumed)) {
+            p->need = 0;
+            return RESP_OK;
+        }
         if (buf[0] == '*') {
             p->state = ST_MB_COUNT;
             p->scan = 1;
