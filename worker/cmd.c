@@ -46,14 +46,30 @@ static struct cmd commands[] = { COMMAND_TABLE(X_ENTRY) };
 /* ---- lookup ------------------------------------------------------------- */
 
 #define LOOKUP_SIZE 512   /* power of two, > 2 * NCOMMANDS */
-static struct cmd *lookup_table[LOOKUP_SIZE];
+
+/* Open addressing on a case-folded FNV-1a hash.  A slot keeps the hash and
+ * the length, so a probe compares bytes only for the right name; every
+ * pipelined command comes through here. */
+struct lookup_slot {
+    const struct cmd *cmd;         /* NULL: empty */
+    uint32_t hash;                 /* name_hash() of the name */
+    uint32_t len;                  /* its length */
+};
+static struct lookup_slot lookup_table[LOOKUP_SIZE];
+static int lookup_built;
+
+/* Command names are lower case: folding A-Z is all the comparison needs. */
+static inline unsigned char fold(unsigned char c)
+{
+    return c >= 'A' && c <= 'Z' ? (unsigned char)(c + 32) : c;
+}
 
 static uint32_t name_hash(const char *s, size_t len)
 {
     uint32_t h = 2166136261u;
     size_t i;
     for (i = 0; i < len; i++)
-        h = (h ^ (uint32_t)tolower((unsigned char)s[i])) * 16777619u;
+        h = (h ^ fold((unsigned char)s[i])) * 16777619u;
     return h;
 }
 
@@ -63,26 +79,37 @@ static void build_lookup(void)
 
     _Static_assert(LOOKUP_SIZE > 2 * NCOMMANDS, "lookup table too small");
     for (i = 0; i < NCOMMANDS; i++) {
-        uint32_t h = name_hash(commands[i].name, strlen(commands[i].name)) & (LOOKUP_SIZE - 1);
-        while (lookup_table[h])
+        size_t len = strlen(commands[i].name);
+        uint32_t hash = name_hash(commands[i].name, len), h = hash & (LOOKUP_SIZE - 1);
+
+        while (lookup_table[h].cmd)
             h = (h + 1) & (LOOKUP_SIZE - 1);
-        lookup_table[h] = &commands[i];
+        lookup_table[h].cmd = &commands[i];
+        lookup_table[h].hash = hash;
+        lookup_table[h].len = (uint32_t)len;
     }
+    lookup_built = 1;
 }
 
 const struct cmd *cmd_lookup(const char *name, size_t len)
 {
-    uint32_t h;
+    uint32_t hash, h;
 
-    if (lookup_table[0] == NULL && lookup_table[1] == NULL && lookup_table[2] == NULL)
+    if (!lookup_built)
         build_lookup();
     if (len == 0 || len > 32)
         return NULL;
-    h = name_hash(name, len) & (LOOKUP_SIZE - 1);
-    while (lookup_table[h]) {
-        if (util_strcaseeq(name, len, lookup_table[h]->name))
-            return lookup_table[h];
-        h = (h + 1) & (LOOKUP_SIZE - 1);
+    hash = name_hash(name, len);
+    for (h = hash & (LOOKUP_SIZE - 1); lookup_table[h].cmd; h = (h + 1) & (LOOKUP_SIZE - 1)) {
+        const struct lookup_slot *sl = &lookup_table[h];
+        size_t i;
+
+        if (sl->hash != hash || sl->len != len)
+            continue;
+        for (i = 0; i < len && fold((unsigned char)name[i]) == (unsigned char)sl->cmd->name[i]; i++)
+            ;
+        if (i == len)
+            return sl->cmd;
     }
     return NULL;
 }
