@@ -330,8 +330,11 @@ void cmd_run(struct cmd_ctx *x)
     if (count_reply(x->out.b, mark))
         cmd->failed_calls++;
     /* A blocked command run again when its key got data was counted when
-     * it blocked (Redis counts it once too); its time adds up. */
-    if (!x->retry) {
+     * it blocked (Redis counts it once too); its time adds up.  A piece of
+     * a command split across shards was counted as the client's command by
+     * the worker that split it; errors are counted where they happen, as
+     * the split command's reply is only merged later. */
+    if (!x->retry && !x->part) {
         cmd->calls++;
         W.st.commands++;
     }

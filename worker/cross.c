@@ -59,10 +59,12 @@
 #define MSG_GEN(t)     ((t) >> 16)
 #define POLL_BUDGET    1024          /* records per incoming ring per turn */
 
+#define REQ_PART       0x100u      /* in req_hdr.proto: a piece of a split command */
+
 struct req_hdr {
     uint64_t id;
     uint32_t db;
-    uint32_t proto;
+    uint32_t proto;               /* the client's protocol, | REQ_PART */
     uint32_t argc;
     uint32_t owner_gen;           /* the owner's generation, as the sender saw it */
 };
@@ -487,9 +489,11 @@ static size_t req_size(int argc, const struct resp_arg *argv)
     return n;
 }
 
-/* Queues a request; registers (p, part) to receive its reply.  0 or -1. */
-static int send_request(unsigned owner, struct pending *p, unsigned part, unsigned db,
-                        int proto, int argc, const struct resp_arg *argv)
+/* Queues a request; registers (p, part) to receive its reply.  A piece
+ * (is_part) of a command split across shards runs without being counted
+ * as a command of its own.  0 or -1. */
+static int send_request(unsigned owner, struct pending *p, unsigned part, int is_part,
+                        unsigned db, int proto, int argc, const struct resp_arg *argv)
 {
     struct peer *pe = &peers[owner];
     struct req_hdr h;
@@ -513,7 +517,7 @@ static int send_request(unsigned owner, struct pending *p, unsigned part, unsign
     memset(&h, 0, sizeof(h));
     h.id = pe->next_id++;
     h.db = db;
-    h.proto = (uint32_t)proto;
+    h.proto = (uint32_t)proto | (is_part ? REQ_PART : 0);
     h.argc = (uint32_t)argc;
     h.owner_gen = (uint32_t)pe->generation;
     mw_put(&w, &h, sizeof(h));
@@ -566,7 +570,7 @@ void cross_forward(struct cmd_ctx *x, unsigned owner)
         x->c->flags |= CLIENT_BLOCKED;
     }
 
-    if (p == NULL || send_request(owner, p, 0, x->db, x->c->proto, x->argc, x->argv) != 0) {
+    if (p == NULL || send_request(owner, p, 0, 0, x->db, x->c->proto, x->argc, x->argv) != 0) {
         if (p) {
             p->left = 0;
             p->ready = 1;
@@ -588,7 +592,7 @@ void cross_send_part(struct pending *p, unsigned i, unsigned owner, unsigned db,
         cross_run_local_part(p, i, db, argc, argv);
         return;
     }
-    if (send_request(owner, p, i, db, p->proto, argc, argv) != 0) {
+    if (send_request(owner, p, i, 1, db, p->proto, argc, argv) != 0) {
         static const char oom[] = "-ERR out of memory forwarding the command\r\n";
         deliver(p, i, oom, sizeof(oom) - 1);
     }
@@ -616,6 +620,7 @@ void cross_run_local_part(struct pending *p, unsigned i, unsigned db, int argc,
     x.out.b = &r;
     x.out.proto = p->proto;
     x.ring_peer = -1;
+    x.part = 1;
     /* Mutations do not nest: a coordinating write command runs inside the
      * mutation cmd_run opened for it, but the part is a command of its own
      * (its own failure handling).  Close the coordinator's mutation around
@@ -773,7 +778,8 @@ static void handle_request(unsigned from, const char *msg, size_t len, uint64_t 
     scratch.len = 0;
     scratch.failed = 0;
     x.out.b = &scratch;
-    x.out.proto = (int)h.proto;
+    x.out.proto = (int)(h.proto & ~REQ_PART);
+    x.part = (h.proto & REQ_PART) != 0;
     x.ring_peer = (int)from;
     x.ring_pos = end;
     x.ring_id = h.id;

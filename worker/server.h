@@ -181,6 +181,8 @@ struct cmd_ctx {
     uint64_t ring_id;              /* the request's id (blocking.c) */
     int deferred;                  /* blocked: the reply comes later (blocking.h) */
     int retry;                     /* a blocked command re-run: never block again */
+    int part;                      /* a piece of a multi-shard command: its calls
+                                      were counted where the client sent it */
     const char *ready_key;         /* on retry: the key that may have data */
     size_t ready_klen;
     const char *hint_key;          /* a key whose hash was computed ahead... */

@@ -133,6 +133,28 @@ class InfoStatsBase(object):
         self.assertRegex(bytes(r.execute("INFO", "everything")).decode(),
                          r"# Commandstats\r\n(cmdstat_.*\r\n)+\r\n# Errorstats\r\n")
 
+    def test_split_commands_counted_once(self):
+        """A command split across shards is one command in INFO, as in
+        Redis: its pieces on the other shards are not counted again."""
+        r = self.r
+        keys = ["key:%d" % i for i in range(12)]     # spread over the shards
+        total0 = int(info(r, "stats")["total_commands_processed"])
+        self.assertEqual(r.call("MSET", *[a for k in keys for a in (k, "v")]), OK)
+        self.assertEqual(len(r.call("MGET", *keys)), 12)
+        self.assertEqual(r.call("MSETNX", *[a for i in range(8)
+                                            for a in ("n:%d" % i, "1")]), 1)
+        self.assertEqual(r.call("EXISTS", *keys), 12)
+        self.assertEqual(r.call("TOUCH", *keys), 12)
+        self.assertEqual(r.call("UNLINK", *keys[:6]), 6)
+        self.assertEqual(r.call("DEL", *keys), 6)
+        self.assertEqual(r.call("DBSIZE"), 8)
+        self.assertEqual(len(r.call("KEYS", "n:*")), 8)
+        # 9 commands, and the INFO that read total0 (counted after it ran)
+        self.assertEqual(int(info(r, "stats")["total_commands_processed"]) - total0, 10)
+        for cmd in ("mset", "mget", "msetnx", "exists", "touch", "unlink", "del",
+                    "dbsize", "keys"):
+            self.assertRegex(cmdstat(r, cmd), r"^calls=1,", cmd)
+
     def test_changes_since_last_save(self):
         r = self.r
         d0 = dirty(r)
