@@ -404,6 +404,21 @@ static void free_entry_cb(struct shm_arena *a, uint64_t off)
     ks_free_entry(a, off);
 }
 
+/* Unlinks a finished garbage node.  Draining a database frees its entries,
+ * whose big values go to the garbage list ahead of the node being drained:
+ * it need not be the head any more, and the nodes ahead of it must stay.
+ * Only those pushed during this step lie between, so the walk is short. */
+static void unlink_garbage(struct shm_arena *a, uint64_t node, uint64_t next)
+{
+    uint64_t *link = &a->hdr->garbage;
+
+    while (*link != node) {
+        BUG_ON(*link == 0);           /* the node is on the list */
+        link = &SHM_PTR(a, *link, struct ks_garbage)->next;
+    }
+    shm_set64(a, link, next);
+}
+
 uint64_t ks_gc_step(struct shm_arena *a, uint64_t budget)
 {
     uint64_t node, freed = 0;
@@ -426,7 +441,7 @@ uint64_t ks_gc_step(struct shm_arena *a, uint64_t budget)
                 n = dict_drain_step(a, &g->u.db.keys, free_entry_cb, budget - freed);
         }
         if (n == 0) {
-            shm_set64(a, &a->hdr->garbage, g->next);
+            unlink_garbage(a, node, g->next);
             shm_free(a, node);
             freed++;
             break;
