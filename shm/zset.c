@@ -1079,7 +1079,8 @@ uint64_t zset_scan(const struct shm_arena *a, const struct ks_ref *r, uint64_t c
 {
     if (r->e.enc) {
         struct scan_ctx s = { fn, ctx };
-        return dict_scan(a, &descp(a, ks_desc(&r->e))->dict, cursor, scan_node, &s);
+        return dict_scan_exact(a, &descp(a, ks_desc(&r->e))->dict, cursor, node_hash, NULL,
+                               scan_node, &s);
     } else {
         const uint8_t *pack = pack_of(r), *p = pack + PACK_HDR;
         uint64_t i, n = pack_pairs(pack);
