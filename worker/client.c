@@ -22,6 +22,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <event2/event.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
@@ -461,6 +462,16 @@ static void on_read(int fd, short what, void *arg)
         if (n < 0)
             log_verbose("client id=%llu addr=%s: read: %s", (unsigned long long)c->id,
                         c->addr, strerror(errno));
+        /* A client that sent its commands and shut its side down (printf
+         * ... | nc) still gets the replies of every command it sent, those
+         * of other shards included, which may still be on their way here.
+         * Not one blocked in a command: that one goes, as in Redis. */
+        if (n == 0 && !(c->flags & (CLIENT_BLOCKED | CLIENT_CLOSE_ASAP)) &&
+            (c->pend_head != NULL || c->out.len > c->out_sent)) {
+            event_del(c->ev);
+            client_close_after_reply(c);
+            return;
+        }
         client_close_asap(c);
         return;
     }
@@ -487,12 +498,110 @@ int64_t clients_total(void)
     return n;
 }
 
+/*
+ * Out of descriptors.  The supervisor sizes maxclients to the open files
+ * limit, but descriptors can still run out (a limit lowered under us with
+ * prlimit, the system-wide table full).  The listener then stays readable
+ * and accept() keeps failing: returning would have libevent call us again
+ * at once, forever.  Instead a spare descriptor, held from the first
+ * accept on, is given up to accept the client and refuse it with the
+ * maxclients error, then taken again; without one, the listeners are not
+ * watched for ACCEPT_PAUSE_MS (connections wait in the backlog).  Logged
+ * at most once per ACCEPT_LOG_MS.
+ */
+#define ACCEPT_PAUSE_MS 100
+#define ACCEPT_LOG_MS   1000
+
+static const char maxclients_msg[] = "-ERR max number of clients reached\r\n";
+static int spare_fd = -1;              /* given up to refuse a client at EMFILE */
+static struct event *resume_ev;        /* re-watches the listeners after a pause */
+static int64_t short_logged_ms;        /* when "out of descriptors" was last logged */
+static uint64_t short_count;           /* accept failures since then */
+
+static void take_spare(void)
+{
+    if (spare_fd < 0)
+        spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+}
+
+static void refuse(int fd)
+{
+    if (write(fd, maxclients_msg, sizeof(maxclients_msg) - 1) < 0)
+        (void)0;   /* it is being refused anyway */
+    close(fd);
+    W.st.rejected++;
+}
+
+static void on_resume_accepting(int fd, short what, void *arg)
+{
+    int i;
+
+    (void)fd;
+    (void)what;
+    (void)arg;
+    if (W.stopping)
+        return;    /* begin_stop() took the listeners away for good */
+    for (i = 0; i < W.nlisten; i++)
+        if (event_add(W.listen_ev[i], NULL) != 0)
+            log_warning("cannot watch listening socket %d again", W.listen_fds[i]);
+}
+
+static void pause_accepting(void)
+{
+    struct timeval tv = { 0, ACCEPT_PAUSE_MS * 1000 };
+    int i;
+
+    if (resume_ev == NULL)
+        resume_ev = evtimer_new(W.base, on_resume_accepting, NULL);
+    if (resume_ev == NULL || evtimer_add(resume_ev, &tv) != 0)
+        return;    /* no pause then: we will be called again */
+    for (i = 0; i < W.nlisten; i++)
+        event_del(W.listen_ev[i]);
+}
+
+/* accept() failed with err (EMFILE, ENFILE, ENOBUFS, ENOMEM).  Returns 1
+ * when a client was refused through the spare descriptor (try the next
+ * one), 0 when the caller should return (the listeners may be paused). */
+static int accept_short(int lfd, int err)
+{
+    int64_t now = util_mstime();
+    int fd;
+
+    short_count++;
+    if (now - short_logged_ms >= ACCEPT_LOG_MS) {
+        log_warning("accept: %s (%llu times since the last report): new clients are refused "
+                    "or wait until some disconnect; %u connected here, maxclients %lld",
+                    strerror(err), (unsigned long long)short_count, W.nclients,
+                    config.maxclients);
+        short_logged_ms = now;
+        short_count = 0;
+    }
+    if ((err == EMFILE || err == ENFILE) && spare_fd >= 0) {
+        close(spare_fd);
+        spare_fd = -1;
+        fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        err = fd < 0 ? errno : 0;
+        if (fd >= 0) {
+            W.st.connections++;
+            refuse(fd);
+        }
+        take_spare();
+        if (fd >= 0)
+            return 1;
+        if (err == EAGAIN || err == EWOULDBLOCK)
+            return 0;    /* nobody was waiting after all */
+    }
+    pause_accepting();
+    return 0;
+}
+
 void client_on_accept(int lfd, short what, void *arg)
 {
     int i;
 
     (void)what;
     (void)arg;
+    take_spare();
     for (i = 0; i < MAX_ACCEPTS && !W.stopping; i++) {
         struct sockaddr_storage sa;
         socklen_t sl = sizeof(sa);
@@ -500,8 +609,13 @@ void client_on_accept(int lfd, short what, void *arg)
         int64_t total;
 
         if (fd < 0) {
-            if (errno == EINTR)
+            if (errno == EINTR || errno == ECONNABORTED)
                 continue;
+            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+                if (accept_short(lfd, errno))
+                    continue;
+                return;
+            }
             if (errno != EAGAIN && errno != EWOULDBLOCK)
                 log_warning("accept: %s", strerror(errno));
             return;
@@ -512,12 +626,8 @@ void client_on_accept(int lfd, short what, void *arg)
         atomic_fetch_add(&W.shared->w[W.id].clients, 1);
         total = clients_total();
         if (total > config.maxclients) {
-            static const char msg[] = "-ERR max number of clients reached\r\n";
-            if (write(fd, msg, sizeof(msg) - 1) < 0)
-                (void)0;   /* it is being refused anyway */
-            close(fd);
+            refuse(fd);
             atomic_fetch_sub(&W.shared->w[W.id].clients, 1);
-            W.st.rejected++;
             continue;
         }
         set_sockopts(fd);

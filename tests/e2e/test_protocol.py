@@ -8,6 +8,7 @@ on the other shard and their replies travel back encoded for RESP3.
 
 import os
 import sys
+import socket
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -270,6 +271,25 @@ class ProtocolTest(h.ServerTestCase):
         c = self.client()
         self.assertEqual(c.call("QUIT", "extra", "args"), Simple(b"OK"))
         self.assertTrue(c.is_closed(timeout=5))
+
+    def test_half_close_gets_every_reply(self):
+        # printf 'SET k v\r\nGET k\r\n' | nc: the client shuts its side
+        # down right after sending; the replies still all come, those made
+        # on the other shard included (they arrive after the end of input)
+        keys = ["hc:%d" % i for i in range(16)]
+        want = b""
+        req = b""
+        for n, k in enumerate(keys):
+            req += h.encode_command("SET", k, n) + h.encode_command("GET", k)
+            want += b"+OK\r\n$%d\r\n%d\r\n" % (len(str(n)), n)
+        req += h.encode_command("MGET", *keys)
+        want += b"*16\r\n" + b"".join(b"$%d\r\n%d\r\n" % (len(str(n)), n)
+                                      for n in range(16))
+        for _ in range(3):
+            c = self.client()
+            c.send_raw(req)
+            c.sock.shutdown(socket.SHUT_WR)
+            self.assertEqual(c.read_raw_until_closed(timeout=5), want)
 
 
 if __name__ == "__main__":
