@@ -559,7 +559,7 @@ void commandCommand(struct cmd_ctx *x)
         for (j = 2; j < x->argc; j++) {
             const struct cmd *c = cmd_lookup(x->argv[j].ptr, x->argv[j].len);
             if (c == NULL || (c->flags & CMD_INTERNAL))
-                resp_add_null_array(&x->out);
+                resp_add_null(&x->out);     /* Redis: a null bulk in RESP2 */
             else
                 reply_cmd_info(x, c);
         }

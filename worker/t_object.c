@@ -13,8 +13,9 @@
  * "listpack"); ember says what it holds.
  *
  * ember keeps no access time or frequency per key (that is 8 bytes a key
- * for eviction policies ember does not offer yet), so OBJECT IDLETIME and
- * FREQ reply the errors Redis gives when its policy does not track them.
+ * for eviction policies ember does not offer yet): OBJECT FREQ replies the
+ * error Redis gives when its policy does not track it, OBJECT IDLETIME an
+ * error of ember's own (Redis under noeviction tracks access times).
  * MEMORY USAGE counts the key's entry, its table slots and its value's
  * blocks in the arena, sampling big collections as Redis does (SAMPLES,
  * default 5; 0 walks everything).
@@ -105,19 +106,24 @@ static void object_help(struct cmd_ctx *x)
         resp_add_simple(&x->out, lines[i]);
 }
 
+/* Redis's arities, counting OBJECT itself. */
+static const struct subcmd object_subs[] = {
+    { "encoding", 3 }, { "freq", 3 }, { "idletime", 3 }, { "refcount", 3 }, { "help", 2 },
+};
+
 void objectCommand(struct cmd_ctx *x)
 {
     struct db_key k;
 
-    if (x->argc == 2 && ARG_EQ(x, 1, "help")) {
+    if (check_sub_arity(x, "object", object_subs, sizeof(object_subs) / sizeof(object_subs[0])))
+        return;
+    if (ARG_EQ(x, 1, "help")) {
         object_help(x);
         return;
     }
-    if (x->argc != 3 || !(ARG_EQ(x, 1, "encoding") || ARG_EQ(x, 1, "refcount") ||
-                          ARG_EQ(x, 1, "idletime") || ARG_EQ(x, 1, "freq"))) {
-        reply_errorf(x, "ERR unknown subcommand or wrong number of arguments for '%.*s'. "
-                     "Try OBJECT HELP.", (int)(x->argv[1].len > 128 ? 128 : x->argv[1].len),
-                     x->argv[1].ptr);
+    if (!(ARG_EQ(x, 1, "encoding") || ARG_EQ(x, 1, "refcount") || ARG_EQ(x, 1, "idletime") ||
+          ARG_EQ(x, 1, "freq"))) {
+        reply_unknown_subcommand(x, "OBJECT");
         return;
     }
     if (!at_owner(x, 2))
@@ -132,11 +138,13 @@ void objectCommand(struct cmd_ctx *x)
     else if (ARG_EQ(x, 1, "refcount"))
         resp_add_int(&x->out, 1);
     else if (ARG_EQ(x, 1, "idletime"))
-        reply_error(x, "ERR An LRU maxmemory policy is not selected, access time not "
-                    "tracked. ember keeps no access time per key.");
+        /* Redis has no error for this case (its noeviction tracks idle
+         * time): say what is true. */
+        reply_error(x, "ERR idle time not tracked: ember keeps no access time per key.");
     else
         reply_error(x, "ERR An LFU maxmemory policy is not selected, access frequency not "
-                    "tracked. ember keeps no access frequency per key.");
+                    "tracked. Please note that when switching between policies at runtime LRU "
+                    "and LFU data will take some time to adjust.");
 }
 
 static void memory_help(struct cmd_ctx *x)
@@ -189,21 +197,27 @@ static void memory_usage(struct cmd_ctx *x)
     resp_add_int(&x->out, (long long)ks_usage(W.arena, k.off, (uint64_t)samples));
 }
 
+/* Redis's arities, counting MEMORY itself (DOCTOR and STATS are not
+ * here: ember has neither, they are unknown subcommands). */
+static const struct subcmd memory_subs[] = {
+    { "usage", -3 }, { "malloc-stats", 2 }, { "purge", 2 }, { "help", 2 },
+};
+
 void memoryCommand(struct cmd_ctx *x)
 {
-    if (x->argc == 2 && ARG_EQ(x, 1, "help")) {
+    if (check_sub_arity(x, "memory", memory_subs, sizeof(memory_subs) / sizeof(memory_subs[0])))
+        return;
+    if (ARG_EQ(x, 1, "help")) {
         memory_help(x);
-    } else if (x->argc >= 3 && ARG_EQ(x, 1, "usage")) {
+    } else if (ARG_EQ(x, 1, "usage")) {
         memory_usage(x);
-    } else if (x->argc == 2 && ARG_EQ(x, 1, "malloc-stats")) {
+    } else if (ARG_EQ(x, 1, "malloc-stats")) {
         /* What Redis replies when not built with jemalloc: true of the arena. */
         resp_add_verbatim(&x->out, "Stats not supported for the current allocator", 46, "txt");
-    } else if (x->argc == 2 && ARG_EQ(x, 1, "purge")) {
+    } else if (ARG_EQ(x, 1, "purge")) {
         /* Freed segments go back to the system at once (region punch). */
         reply_ok(x);
     } else {
-        reply_errorf(x, "ERR unknown subcommand or wrong number of arguments for '%.*s'. "
-                     "Try MEMORY HELP.", (int)(x->argv[1].len > 128 ? 128 : x->argv[1].len),
-                     x->argv[1].ptr);
+        reply_unknown_subcommand(x, "MEMORY");
     }
 }
