@@ -3,12 +3,13 @@
  *
  * Reads the settings (config file, then flags), checks every shard's arena
  * before anything starts (another layout version, another worker count, an
- * arena in use: a clear message and exit 1, with nothing touched), sets up
- * what workers share and must survive any one of them - SO_REUSEPORT
- * listeners (one per worker and address, so connections queue for a worker
- * even while it restarts), one wake-up eventfd per worker, the ring set
- * region, the shared pages - then forks one worker per shard, pinned to a
- * CPU, and watches them.
+ * arena in use: a clear message and exit 1, with nothing touched), makes
+ * room for maxclients under the open files limit (raising it, or lowering
+ * maxclients to what fits: adjust_open_files), sets up what workers share
+ * and must survive any one of them - SO_REUSEPORT listeners (one per worker
+ * and address, so connections queue for a worker even while it restarts),
+ * one wake-up eventfd per worker, the ring set region, the shared pages -
+ * then forks one worker per shard, pinned to a CPU, and watches them.
  *
  * A worker that dies is restarted at once after it had been serving for a
  * while, and with growing delays (100 ms doubling to 5 s) when it keeps
@@ -31,6 +32,7 @@
 #include "worker/util.h"
 #include "worker/worker.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <event2/event.h>
 #include <fcntl.h>
@@ -43,6 +45,7 @@
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -53,6 +56,7 @@
 #define YOUNG_MS            1000      /* dying sooner than this counts as a failed start */
 #define MAX_YOUNG_DEATHS    10
 #define STOP_TIMEOUT_MS     15000
+#define FD_HEADROOM         8         /* short-lived ones: /proc reads, control connections */
 
 struct sup S;
 
@@ -199,6 +203,109 @@ static int open_listeners(void)
     }
     log_notice("listening on %s port %lld (%u SO_REUSEPORT listeners per address)",
                config.bind, config.port, S.nworkers);
+    return 0;
+}
+
+/* ---- open files limit ------------------------------------------------------- */
+
+/* Descriptors open now, which every worker inherits: the standard
+ * streams, the log file, whatever our parent left open.  3 when /proc
+ * cannot tell. */
+static long long open_fds_now(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    struct dirent *e;
+    long long n = 0;
+
+    if (d == NULL)
+        return 3;
+    while ((e = readdir(d)) != NULL)
+        if (e->d_name[0] != '.')
+            n++;
+    closedir(d);
+    return n > 1 ? n - 1 : 3;   /* less the directory's own descriptor */
+}
+
+/* Addresses in `bind`: each worker gets one listener per address. */
+static long long count_addresses(const char *bind)
+{
+    long long n = 0;
+    const char *p;
+
+    for (p = bind; *p; p++)
+        if (*p != ' ' && (p == bind || p[-1] == ' '))
+            n++;
+    if (n > SUP_MAX_LISTEN)
+        n = SUP_MAX_LISTEN;
+    return n > 0 ? n : 1;
+}
+
+/*
+ * Makes room for the clients under RLIMIT_NOFILE.  maxclients is global,
+ * so any one worker may hold every client, besides its fixed descriptors.
+ * Workers are separate processes that inherit the limit at fork, and
+ * CONFIG SET maxclients in one of them could not raise the others', so
+ * the soft limit is raised once, here, to what the largest maxclients
+ * needs, or to the hard limit when that is lower (systemd's advice for
+ * services that need many descriptors).  The maxclients that fits becomes
+ * the ceiling of CONFIG SET (config_set_maxclients_limit); a configured
+ * maxclients above it is lowered, with a warning, as Redis does.
+ * Returns 0, or -1 (logged) when not even one client fits.
+ */
+static int adjust_open_files(void)
+{
+    long long base = open_fds_now(), naddr = count_addresses(config.bind);
+    long long fixed, sup_need, want, room;
+    struct rlimit rl;
+    rlim_t was;
+
+    /* A worker: its own listeners, every worker's wake-up eventfd, its
+     * arena, the ring set, libevent's epoll and signal pipe, the spare
+     * descriptor client.c keeps to refuse clients with. */
+    fixed = base + naddr + S.nworkers + 2 + 3 + 1 + FD_HEADROOM;
+    /* The supervisor: every listener and eventfd, the ring set, the
+     * control socket, libevent's three. */
+    sup_need = base + (long long)S.nworkers * (naddr + 1) + 2 + 3 + FD_HEADROOM;
+    want = fixed + CONFIG_MAXCLIENTS_MAX;
+    if (want < sup_need)
+        want = sup_need;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0) {
+        log_warning("cannot read the open files limit: %s", strerror(errno));
+        return 0;
+    }
+    was = rl.rlim_cur;
+    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < (rlim_t)want &&
+        rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > (rlim_t)want ?
+                      (rlim_t)want : rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &rl) == 0) {
+            log_notice("raised the open files limit from %llu to %llu", (unsigned long long)was,
+                       (unsigned long long)rl.rlim_cur);
+        } else {
+            log_warning("cannot raise the open files limit from %llu to %llu: %s",
+                        (unsigned long long)was, (unsigned long long)rl.rlim_cur,
+                        strerror(errno));
+            rl.rlim_cur = was;
+        }
+    }
+    room = rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= (rlim_t)want ?
+           CONFIG_MAXCLIENTS_MAX : (long long)rl.rlim_cur - fixed;
+    if (room < 1 || (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < (rlim_t)sup_need)) {
+        log_warning("the open files limit of %llu is too low for %u workers: ember needs at "
+                    "least %lld; raise it (ulimit -n, or LimitNOFILE= for a systemd service)",
+                    (unsigned long long)rl.rlim_cur, S.nworkers,
+                    (fixed + 1 > sup_need ? fixed + 1 : sup_need));
+        return -1;
+    }
+    config_set_maxclients_limit(room);
+    if (config.maxclients > room) {
+        log_warning("maxclients %lld needs %lld open files in each worker, but the open files "
+                    "limit is %llu (hard limit %llu): maxclients has been reduced to %lld. "
+                    "For more clients, raise the hard limit (ulimit -Hn, or LimitNOFILE= for a "
+                    "systemd service)", config.maxclients, config.maxclients + fixed,
+                    (unsigned long long)rl.rlim_cur, (unsigned long long)rl.rlim_max, room);
+        config.maxclients = room;
+    }
     return 0;
 }
 
@@ -685,6 +792,8 @@ int main(int argc, char **argv)
     if (probe_arenas() != 0)
         return 1;
     if (sup_control_check_running() != 0)
+        return 1;
+    if (adjust_open_files() != 0)
         return 1;
     if (setup_shared() != 0 || open_listeners() != 0 || setup_rings() != 0) {
         log_warning("startup failed");

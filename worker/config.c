@@ -29,6 +29,8 @@
 
 struct ember_config config;
 
+static long long maxclients_limit;     /* 0: none known (config_set_maxclients_limit) */
+
 struct desc {
     const char *name;
     enum config_type type;
@@ -242,6 +244,7 @@ int config_set(const char *name, const char *value, int running, char *err, size
 {
     const struct desc *d = find(name);
     char why[200];
+    long long n;
 
     if (d == NULL) {
         errf(err, errlen, "unknown setting '%s'", name);
@@ -261,11 +264,24 @@ int config_set(const char *name, const char *value, int running, char *err, size
         errf(err, errlen, "the append-only file is not implemented yet; only no is accepted");
         return -1;
     }
+    /* More clients than descriptors would leave a worker unable to
+     * accept (see config_set_maxclients_limit). */
+    if (strcmp(d->name, "maxclients") == 0 && maxclients_limit > 0 &&
+        util_str2ll(value, strlen(value), &n) && n > maxclients_limit && n <= d->max) {
+        errf(err, errlen, "The operating system is not able to handle the specified number "
+             "of clients, try with %lld", maxclients_limit);
+        return -1;
+    }
     if (set_value(d, value, why, sizeof(why)) != 0) {
         errf(err, errlen, "%s", why);
         return -1;
     }
     return 0;
+}
+
+void config_set_maxclients_limit(long long n)
+{
+    maxclients_limit = n > 0 ? n : 0;
 }
 
 static int format_value(const struct desc *d, char *buf, size_t len)

@@ -31,6 +31,10 @@
 
 enum config_type { CONF_BOOL, CONF_INT, CONF_MEMORY, CONF_STRING, CONF_ENUM };
 
+/* The largest maxclients the table accepts; what fits under the open
+ * files limit may be less (config_set_maxclients_limit). */
+#define CONFIG_MAXCLIENTS_MAX 1000000
+
 #define CONF_IMMUTABLE 1u   /* set at start only */
 #define CONF_HIDDEN    2u   /* not in --help / the man page (tests, compat) */
 
@@ -63,7 +67,7 @@ enum config_type { CONF_BOOL, CONF_INT, CONF_MEMORY, CONF_STRING, CONF_ENUM };
       "what to do at maxmemory: noeviction refuses writes that need memory")             \
     X("databases", databases, CONF_INT, "16", 1, 65536, NULL, CONF_IMMUTABLE,            \
       "number of databases (SELECT 0..n-1)")                                             \
-    X("maxclients", maxclients, CONF_INT, "10000", 1, 1000000, NULL, 0,                  \
+    X("maxclients", maxclients, CONF_INT, "10000", 1, CONFIG_MAXCLIENTS_MAX, NULL, 0,    \
       "maximum simultaneous client connections")                                         \
     X("timeout", timeout, CONF_INT, "0", 0, INT32_MAX, NULL, 0,                          \
       "close a client idle for this many seconds; 0 means never")                        \
@@ -147,6 +151,17 @@ void config_defaults(void);
  * as it was.
  */
 int config_set(const char *name, const char *value, int running, char *err, size_t errlen);
+
+/*
+ * The most clients the open files limit lets one worker hold, each worker
+ * being liable to hold every client (maxclients is global).  The
+ * supervisor sets it at start, after raising RLIMIT_NOFILE as far as it
+ * can, and the workers inherit it; 0 (the initial value) means no limit
+ * is known.  From then on config_set() refuses a larger maxclients with
+ * Redis's error ("The operating system is not able to handle the
+ * specified number of clients, try with N").
+ */
+void config_set_maxclients_limit(long long n);
 
 /* Formats a setting's current value; returns 0 or -1 if unknown. */
 int config_get(const char *name, char *buf, size_t len);
