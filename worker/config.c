@@ -191,6 +191,13 @@ static int set_value(const struct desc *d, const char *v, char *err, size_t errl
             return -1;
         }
 range:
+        if (d->flags & CONF_CLAMPED) {
+            if (n < 0 || n > INT32_MAX) {
+                errf(err, errlen, "argument must be between 0 and %d inclusive", INT32_MAX);
+                return -1;
+            }
+            n = n < d->min ? d->min : n > d->max ? d->max : n;
+        }
         if (n < d->min || n > d->max) {
             errf(err, errlen, "argument must be between %lld and %lld inclusive",
                  d->min, d->max);

@@ -37,6 +37,8 @@ enum config_type { CONF_BOOL, CONF_INT, CONF_MEMORY, CONF_STRING, CONF_ENUM };
 
 #define CONF_IMMUTABLE 1u   /* set at start only */
 #define CONF_HIDDEN    2u   /* not in --help / the man page (tests, compat) */
+#define CONF_CLAMPED   4u   /* any value 0..INT32_MAX is taken, clamped into
+                               min..max (Redis's hz) */
 
 /*
  * X(name, field, type, default, min, max, enum-values, flags, help)
@@ -79,8 +81,9 @@ enum config_type { CONF_BOOL, CONF_INT, CONF_MEMORY, CONF_STRING, CONF_ENUM };
       NULL, 0, "largest bulk string a client may send")                                  \
     X("client-query-buffer-limit", client_query_buffer_limit, CONF_MEMORY, "1gb",        \
       1048576, INT64_MAX, NULL, 0, "largest query buffer a client may fill")             \
-    X("hz", hz, CONF_INT, "10", 1, 500, NULL, 0,                                         \
-      "background task frequency (active expiry, timeouts) per second")                  \
+    X("hz", hz, CONF_INT, "10", 1, 500, NULL, CONF_CLAMPED,                              \
+      "background task frequency (active expiry, timeouts) per second; clamped to "      \
+      "1..500")                                                                          \
     X("loglevel", loglevel, CONF_ENUM, "notice", 0, 0, "debug|verbose|notice|warning", 0, \
       "log verbosity")                                                                   \
     X("logfile", logfile, CONF_STRING, "", 0, 0, NULL, CONF_IMMUTABLE,                   \

@@ -97,6 +97,21 @@ static void test_enum_error(void **state)
     expect_get("loglevel", "warning");
 }
 
+/* hz takes anything Redis takes and clamps it, as Redis does. */
+static void test_hz_clamped(void **state)
+{
+    (void)state;
+    assert_int_equal(config_set("hz", "0", 1, NULL, 0), 0);
+    expect_get("hz", "1");
+    assert_int_equal(config_set("hz", "5000", 1, NULL, 0), 0);
+    expect_get("hz", "500");
+    assert_int_equal(config_set("hz", "42", 1, NULL, 0), 0);
+    expect_get("hz", "42");
+    expect_set_error("hz", "-1", "argument must be between 0 and 2147483647 inclusive");
+    expect_set_error("hz", "2147483648", "argument must be between 0 and 2147483647 inclusive");
+    expect_get("hz", "42");
+}
+
 static void test_mutable_and_names(void **state)
 {
     (void)state;
@@ -335,6 +350,7 @@ int main(void)
         cmocka_unit_test_setup(test_memtoll, setup),
         cmocka_unit_test_setup(test_listpack_value_units, setup),
         cmocka_unit_test_setup(test_enum_error, setup),
+        cmocka_unit_test_setup(test_hz_clamped, setup),
         cmocka_unit_test_setup(test_mutable_and_names, setup),
         cmocka_unit_test_setup(test_compat_settings, setup),
         cmocka_unit_test_setup(test_get_pattern_lists_hidden, setup),
