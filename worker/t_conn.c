@@ -48,6 +48,11 @@ void selectCommand(struct cmd_ctx *x)
         reply_not_integer(x);
         return;
     }
+    if (db < INT32_MIN || db > INT32_MAX) {
+        reply_error(x, "ERR value is out of range, value must between -2147483648 and "
+                    "2147483647");
+        return;
+    }
     if (db < 0 || db >= (long long)W.arena->hdr->dbcount) {
         reply_error(x, "ERR DB index is out of range");
         return;

@@ -740,10 +740,16 @@ static void merge_scan(struct pending *p, struct resp_out *out)
 static void scan_send_step(struct pending *p, unsigned shard, uint64_t cursor)
 {
     const struct argv_copy *m = p->ctx;
-    struct resp_arg v[16];
+    struct resp_arg small[16], *v = small;
     char buf[24];
     int i;
 
+    /* Options may repeat (the last one counts, as in Redis). */
+    if (m->argc > 16 && (v = malloc((size_t)m->argc * sizeof(*v))) == NULL) {
+        static const char oom[] = "-ERR out of memory\r\n";
+        cross_local_part(p, 0, oom, sizeof(oom) - 1);
+        return;
+    }
     v[0].ptr = "@scan";
     v[0].len = 5;
     v[1].ptr = buf;
@@ -751,6 +757,8 @@ static void scan_send_step(struct pending *p, unsigned shard, uint64_t cursor)
     for (i = 2; i < m->argc; i++)
         v[i] = m->argv[i];
     cross_send_part(p, 0, shard, m->db, m->argc, v);
+    if (v != small)
+        free(v);
 }
 
 void scanCommand(struct cmd_ctx *x)
@@ -764,10 +772,6 @@ void scanCommand(struct cmd_ctx *x)
 
     if (arg_cursor(x, 1, &cursor) != 0 || parse_scan_opts(x, 2, &o) != 0)
         return;
-    if (x->argc > 16) {
-        reply_syntax(x);   /* at most MATCH, COUNT and TYPE once each: 8 arguments */
-        return;
-    }
     shard = (unsigned)(cursor >> SCAN_SHARD_SHIFT);
     cursor &= SCAN_LOCAL_MASK;
     if (shard >= W.nworkers) {

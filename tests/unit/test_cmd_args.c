@@ -184,22 +184,14 @@ static int teardown(void **state)
 /* ---- the tables -------------------------------------------------------------- */
 
 /*
- * Known differences from Redis 7.0.15, left out of the tables (with one
+ * A known difference from Redis 7.0.15, left out of the tables (with one
  * key "k" in the database; Redis's reply first, then ember's):
  *
- * - SCAN with more than 16 arguments, an option given again (Redis takes
- *   the last one): "SCAN 0 MATCH k MATCH k MATCH k MATCH k MATCH k MATCH k
- *   MATCH k MATCH k": Redis "*2\r\n$1\r\n0\r\n*1\r\n$1\r\nk\r\n", ember
- *   "-ERR syntax error\r\n" (scanCommand refuses argc > 16).
  * - SCAN with a cursor ember never hands out (shard bits at or above the
  *   number of workers): "SCAN 18446744073709551615" (or "SCAN -1", "SCAN
  *   72057594037927936"): Redis "*2\r\n$1\r\n0\r\n*1\r\n$1\r\nk\r\n" (it
  *   masks the cursor to its table; its documentation leaves such cursors
  *   undefined), ember "*2\r\n$1\r\n0\r\n*0\r\n".
- * - SELECT beyond an int: "SELECT 2147483648" (or -2147483649,
- *   9223372036854775807): Redis "-ERR value is out of range, value must
- *   between -2147483648 and 2147483647\r\n", ember "-ERR DB index is out
- *   of range\r\n".
  */
 
 static const struct step set_options[] = {
@@ -557,6 +549,9 @@ static const struct step scan_options[] = {
     { "SCAN 0 TYPE nosuch", "*2\r\n$1\r\n0\r\n*0\r\n" },
     { "SCAN 0 MATCH s* COUNT 5 TYPE string", "*2\r\n$1\r\n0\r\n*1\r\n$3\r\nstr\r\n" },
     { "SCAN 0 MATCH a* MATCH s*", "*2\r\n$1\r\n0\r\n*1\r\n$3\r\nstr\r\n" },
+    /* options given again, more than 16 arguments: the last one counts */
+    { "SCAN 0 MATCH a* MATCH a* MATCH a* MATCH a* MATCH a* MATCH a* MATCH a* MATCH s* "
+      "COUNT 1 COUNT 1000", "*2\r\n$1\r\n0\r\n*1\r\n$3\r\nstr\r\n" },
     { "SCAN 0 COUNT 9223372036854775807", "*2\r\n$1\r\n0\r\n*1\r\n$3\r\nstr\r\n" },
     /* refused */
     { "SCAN 0 COUNT 0", "-ERR syntax error\r\n" },
@@ -1354,6 +1349,10 @@ static const struct step misc_arguments[] = {
     { "GETRANGE missing 0 -1", "$0\r\n\r\n" },
     /* SELECT */
     { "SELECT 16", "-ERR DB index is out of range\r\n" },
+    { "SELECT 2147483648",
+      "-ERR value is out of range, value must between -2147483648 and 2147483647\r\n" },
+    { "SELECT -2147483649",
+      "-ERR value is out of range, value must between -2147483648 and 2147483647\r\n" },
     { "SELECT -1", "-ERR DB index is out of range\r\n" },
     { "SELECT abc", "-ERR value is not an integer or out of range\r\n" },
     { "SELECT 15", "+OK\r\n" },
