@@ -23,6 +23,7 @@
  */
 #include "server.h"
 #include "client.h"
+#include "cmd_docs.h"
 #include "commands.h"
 #include "config.h"
 #include "cross.h"
@@ -484,16 +485,7 @@ static void reply_cmd_info(struct cmd_ctx *x, const struct cmd *c)
 
 static void reply_cmd_docs(struct cmd_ctx *x, const struct cmd *c)
 {
-    resp_add_bulk_cstr(&x->out, c->name);
-    resp_add_map(&x->out, 4);
-    resp_add_bulk_cstr(&x->out, "summary");
-    resp_add_bulk_cstr(&x->out, c->summary);
-    resp_add_bulk_cstr(&x->out, "since");
-    resp_add_bulk_cstr(&x->out, c->since);
-    resp_add_bulk_cstr(&x->out, "group");
-    resp_add_bulk_cstr(&x->out, c->group);
-    resp_add_bulk_cstr(&x->out, "complexity");
-    resp_add_bulk_cstr(&x->out, c->complexity);
+    cmd_docs_reply(&x->out, c);   /* cmd_docs.c */
 }
 
 static size_t count_public(void)
