@@ -6,6 +6,8 @@ real redis-server, every reply compared.
       [--families strings,keys,expire | all] [--resp 2|3|2,3]
       [--target-a HOST:PORT] [--target-b HOST:PORT] [--workers N]
       [--connections N] [--show N] [--self-test]
+      [--limits mixed|small|default|none] [--limits-every N]
+      [--show-limits] [--sample-every N]
 
 Target A is ember (EMBER_BUILD/emberd, started here with --workers N), or
 EMBER_HOST/EMBER_PORT, or a second redis-server with EMBER_TARGET=redis;
@@ -27,10 +29,23 @@ payload, error text.
  2. HGETALL: same type and the same multiset of (field, value) pairs, for
     the same reason.
  3. SCAN, SSCAN, HSCAN, ZSCAN: cursors are opaque and implementation
-    defined, so each server is iterated to cursor 0 on its own and the sets
-    of elements (pairs for HSCAN/ZSCAN) are compared.  SCAN may repeat an
-    element; duplicates are ignored.  An error on the first call is compared
-    exactly.
+    defined, so each server is iterated to cursor 0 on its own and the
+    elements (pairs for HSCAN/ZSCAN) of the two full iterations are
+    compared as MULTISETS: an element returned twice by one server and
+    once by the other is a mismatch.  Redis allows repeats only when the
+    table changes between two calls (a collection written to, or resized);
+    the stream never changes anything during an iteration: the scan
+    command ends its pipeline and the following calls go out one by one on
+    the same connection while every other connection is idle, and Redis
+    rehashes a hash's, set's or sorted set's table only when that key is
+    accessed.  One exception, for SCAN alone: Redis's serverCron shrinks a
+    sparse keyspace table by itself (tryResizeHashTables), also between two
+    SCAN calls, which may repeat a key.  So when two SCAN iterations give
+    the same set but not the same counts, both servers are iterated once
+    more at once, and those second iterations must agree as multisets (a
+    repeat that does not come back is forgiven, and counted in the run's
+    summary).  Elements are therefore never compared as plain sets.  An
+    error on the first call is compared exactly.
  4. TTL, PTTL, EXPIRETIME, PEXPIRETIME: negative values exactly; others
     within 1 s (1000 ms), because the two servers run each command, and ran
     the command that set the expiry, a few ms apart.
@@ -45,9 +60,10 @@ payload, error text.
     the two servers differently, so the batch ends right there and the
     members read before it are SADDed back to both, which makes them equal
     again (that SADD's reply is compared exactly).
- 7. Never sent: TIME, INFO, CLIENT, OBJECT, DEBUG, CONFIG, MEMORY (server
-    specific by nature).  HELLO 3's reply is only checked to be a map with
-    proto 3.
+ 7. Never sent in the stream: TIME, INFO, CLIENT, OBJECT, DEBUG, CONFIG,
+    MEMORY (server specific by nature); CONFIG SET and OBJECT ENCODING are
+    sent only on separate connections, for notes 12 and 13.  HELLO 3's
+    reply is only checked to be a map with proto 3.
  8. Blocking pops (BLPOP, BRPOP, BRPOPLPUSH, BLMOVE, BLMPOP, BZPOPMIN,
     BZPOPMAX, BZMPOP) are only sent right after a push to one of their keys
     in the same pipeline, so they never block: either they pop or they fail
@@ -65,6 +81,35 @@ payload, error text.
 11. At the end of each run every database of both servers is dumped (keys,
     types, values, PTTL within 1000 ms) and compared, so a difference that
     no reply showed is still found.
+12. Compact-encoding limits: so that collections cross the size limits
+    both ways (compact <-> hashtable/skiplist/quicklist), the stream is cut
+    into segments of --limits-every commands (5000), and each segment
+    starts with the same CONFIG SET on both servers, on a connection of its
+    own: hash-max-listpack-entries/-value, zset-max-listpack-entries/
+    -value, set-max-intset-entries, list-max-listpack-size, and
+    set-max-listpack-entries/-value to a server whose CONFIG GET knows them
+    (ember; Redis 7.0 has no set listpack).  --limits mixed (the default)
+    alternates small limits (entries mostly 4-16, lengths 8-32, list nodes
+    of 1-6 elements, now and then 0-3; drawn per segment from a stream of
+    their own, so --limits never changes the commands) and the defaults,
+    half of the commands each; small / default use one kind only; none
+    sends no CONFIG.  Both servers' original values are restored at the
+    end.  Encodings are not visible in replies, with exceptions Redis has
+    too (a sorted set's score -0 reads back as 0 from a listpack), so
+    replies must match whatever each server converted, and when: ember
+    makes a hash or set compact again when it shrinks, Redis 7.0 does not.
+    The WIDE_KEYS keys draw members from wider pools, so their sizes cross
+    every small entries limit.
+13. Statistics only: every --sample-every commands (2500) and at the end
+    of a run, TYPE and OBJECT ENCODING of every key of both servers, on
+    connections of their own; the summary counts the keys seen in each
+    encoding and the changes seen between two samples.  Never compared:
+    encodings are each server's own business (Redis 7.0 lists are always
+    a quicklist, ember's small ones a listpack).  The one exception it
+    reports (still without failing the run): sorted sets whose encodings
+    differ between the servers at a sample, since Redis shows a sorted
+    set's encoding through a score -0 (it reads back as 0 from a listpack,
+    -0 from a skiplist) and ember keeps Redis's encoding for that reason.
 """
 
 import argparse
@@ -74,7 +119,7 @@ import socket
 import sys
 import threading
 import time
-from collections import deque
+from collections import Counter, deque
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "e2e"))
@@ -179,6 +224,14 @@ SCORES = [b"0", b"1", b"2", b"2.5", b"-1", b"-3.25", b"0.1", b"10", b"1e2",
           b"-inf", b"+inf", b"inf", b"3.0000000000000004", b"1e-3",
           b"1.7976931348623157e308", b"5", b"7", b"-0"]
 BAD_SCORES = [b"nan", b"abc", b"", b"1.5.5", b"(1", b"0x1"]
+# One home key per collection family draws its members from a wider pool,
+# and now and then adds many at once, so that its size crosses every
+# entries limit a limits segment sets (note 12), in one command too.
+WIDE_KEYS = frozenset([b"h1", b"s1", b"z1"])
+FIELDS_WIDE = FIELDS + [b"f%d" % i for i in range(8, 28)]
+SMEMBERS_WIDE = SMEMBERS_POOL + [b"%d" % i for i in range(16, 48)] + [
+    b"w%d" % i for i in range(8)]
+ZMEMBERS_WIDE = ZMEMBERS + [b"m%d" % i for i in range(10, 30)]
 LEX_MEMBERS = [b"a", b"aa", b"ab", b"b", b"ba", b"c", b"d", b"e", b"",
                b"\x00", b"\xff", b"m", b"z"]
 PATTERNS = [b"*", b"k*", b"k?", b"k1*", b"{t}*", b"*[a-c]", b"k[0-5]",
@@ -792,8 +845,15 @@ class Gen(object):
             (1, self.g_hscan), (1, self.g_hashes_arity), (1, self.g_del),
         ]
 
-    def field(self):
-        return self.pick(FIELDS)
+    def field(self, k=None):
+        return self.pick(FIELDS_WIDE if k in WIDE_KEYS else FIELDS)
+
+    def bulk(self, k, lo, hi):
+        """How many members an adding command carries: lo..hi, and on a
+        WIDE_KEYS key now and then many more."""
+        if k in WIDE_KEYS and self.rng.random() < 0.08:
+            return self.rng.randint(8, 24)
+        return self.rng.randint(lo, hi)
 
     def hvalue(self):
         if self.rng.random() < 0.3:
@@ -801,41 +861,49 @@ class Gen(object):
         return self.value()
 
     def g_hset(self, fam):
-        args = [b"HSET", self.key(fam)]
-        for _ in range(self.rng.randint(1, 4)):
-            args += [self.field(), self.hvalue()]
+        k = self.key(fam)
+        args = [b"HSET", k]
+        for _ in range(self.bulk(k, 1, 4)):
+            args += [self.field(k), self.hvalue()]
         if self.rng.random() < 0.04:
-            args.append(self.field())       # odd count: error
+            args.append(self.field(k))      # odd count: error
         return Cmd(args)
 
     def g_hsetnx(self, fam):
-        return Cmd([b"HSETNX", self.key(fam), self.field(), self.hvalue()])
+        k = self.key(fam)
+        return Cmd([b"HSETNX", k, self.field(k), self.hvalue()])
 
     def g_hget(self, fam):
-        return Cmd([b"HGET", self.key(fam), self.field()])
+        k = self.key(fam)
+        return Cmd([b"HGET", k, self.field(k)])
 
     def g_hmget(self, fam):
-        return Cmd([b"HMGET", self.key(fam)] +
-                   [self.field() for _ in range(self.rng.randint(1, 4))])
+        k = self.key(fam)
+        return Cmd([b"HMGET", k] +
+                   [self.field(k) for _ in range(self.rng.randint(1, 4))])
 
     def g_hmset(self, fam):
-        args = [b"HMSET", self.key(fam)]
-        for _ in range(self.rng.randint(1, 3)):
-            args += [self.field(), self.hvalue()]
+        k = self.key(fam)
+        args = [b"HMSET", k]
+        for _ in range(self.bulk(k, 1, 3)):
+            args += [self.field(k), self.hvalue()]
         return Cmd(args)
 
     def g_hdel(self, fam):
-        return Cmd([b"HDEL", self.key(fam)] +
-                   [self.field() for _ in range(self.rng.randint(1, 3))])
+        k = self.key(fam)
+        return Cmd([b"HDEL", k] +
+                   [self.field(k) for _ in range(self.rng.randint(1, 3))])
 
     def g_hlen(self, fam):
         return Cmd([b"HLEN", self.key(fam)])
 
     def g_hstrlen(self, fam):
-        return Cmd([b"HSTRLEN", self.key(fam), self.field()])
+        k = self.key(fam)
+        return Cmd([b"HSTRLEN", k, self.field(k)])
 
     def g_hexists(self, fam):
-        return Cmd([b"HEXISTS", self.key(fam), self.field()])
+        k = self.key(fam)
+        return Cmd([b"HEXISTS", k, self.field(k)])
 
     def g_hkeys(self, fam):
         return Cmd([self.pick([b"HKEYS", b"HVALS"]), self.key(fam)],
@@ -847,12 +915,14 @@ class Gen(object):
     def g_hincrby(self, fam):
         n = b"%d" % self.rng.randint(-50, 50) if self.rng.random() < 0.8 \
             else self.pick(EDGE_INTS)
-        return Cmd([b"HINCRBY", self.key(fam), self.field(), n])
+        k = self.key(fam)
+        return Cmd([b"HINCRBY", k, self.field(k), n])
 
     def g_hincrbyfloat(self, fam):
         n = b"%d.%d" % (self.rng.randint(-20, 20), self.rng.randint(0, 99)) \
             if self.rng.random() < 0.6 else self.pick(EDGE_FLOATS)
-        return Cmd([b"HINCRBYFLOAT", self.key(fam), self.field(), n])
+        k = self.key(fam)
+        return Cmd([b"HINCRBYFLOAT", k, self.field(k), n])
 
     def g_hrandfield(self, fam):
         k = self.key(fam)
@@ -902,26 +972,31 @@ class Gen(object):
             (1, self.g_sets_arity), (1, self.g_del),
         ]
 
-    def member(self):
-        return self.pick(SMEMBERS_POOL)
+    def member(self, k=None):
+        return self.pick(SMEMBERS_WIDE if k in WIDE_KEYS else SMEMBERS_POOL)
 
-    def members(self, lo=1, hi=4):
-        return [self.member() for _ in range(self.rng.randint(lo, hi))]
+    def members(self, k=None, lo=1, hi=4):
+        return [self.member(k) for _ in range(self.rng.randint(lo, hi))]
 
     def g_sadd(self, fam):
-        return Cmd([b"SADD", self.key(fam)] + self.members())
+        k = self.key(fam)
+        return Cmd([b"SADD", k] + [self.member(k)
+                                   for _ in range(self.bulk(k, 1, 4))])
 
     def g_srem(self, fam):
-        return Cmd([b"SREM", self.key(fam)] + self.members())
+        k = self.key(fam)
+        return Cmd([b"SREM", k] + self.members(k))
 
     def g_scard(self, fam):
         return Cmd([b"SCARD", self.key(fam)])
 
     def g_sismember(self, fam):
-        return Cmd([b"SISMEMBER", self.key(fam), self.member()])
+        k = self.key(fam)
+        return Cmd([b"SISMEMBER", k, self.member(k)])
 
     def g_smismember(self, fam):
-        return Cmd([b"SMISMEMBER", self.key(fam)] + self.members())
+        k = self.key(fam)
+        return Cmd([b"SMISMEMBER", k] + self.members(k))
 
     def g_smembers(self, fam):
         return Cmd([b"SMEMBERS", self.key(fam)], check="unordered")
@@ -960,7 +1035,8 @@ class Gen(object):
                     opt={"count": count})]
 
     def g_smove(self, fam):
-        return Cmd([b"SMOVE", self.key(fam), self.key(fam), self.member()])
+        src = self.key(fam)
+        return Cmd([b"SMOVE", src, self.key(fam), self.member(src)])
 
     def g_setop(self, fam):
         return Cmd([self.pick([b"SINTER", b"SUNION", b"SDIFF"])] +
@@ -1006,8 +1082,8 @@ class Gen(object):
             (1, self.g_del),
         ]
 
-    def zmember(self):
-        return self.pick(ZMEMBERS)
+    def zmember(self, k=None):
+        return self.pick(ZMEMBERS_WIDE if k in WIDE_KEYS else ZMEMBERS)
 
     def score(self):
         r = self.rng.random()
@@ -1037,7 +1113,8 @@ class Gen(object):
         return self.pick([b"a", b"", b"{a", b"-a"])
 
     def g_zadd(self, fam):
-        args = [b"ZADD", self.key(fam)]
+        k = self.key(fam)
+        args = [b"ZADD", k]
         flags = []
         r = self.rng.random()
         if r < 0.1:
@@ -1056,17 +1133,18 @@ class Gen(object):
             flags.append(b"INCR")
         self.rng.shuffle(flags)
         args += flags
-        n = 1 if incr and self.rng.random() < 0.9 else self.rng.randint(1, 4)
+        n = 1 if incr and self.rng.random() < 0.9 else self.bulk(k, 1, 4)
         for _ in range(n):
-            args += [self.score(), self.zmember()]
+            args += [self.score(), self.zmember(k)]
         if self.rng.random() < 0.03:
-            args.append(self.zmember())     # odd: syntax error
+            args.append(self.zmember(k))    # odd: syntax error
         return Cmd(args)
 
     def g_zincrby(self, fam):
         inc = self.score() if self.rng.random() < 0.9 else \
             self.pick([b"inf", b"-inf"])
-        return Cmd([b"ZINCRBY", self.key(fam), inc, self.zmember()])
+        k = self.key(fam)
+        return Cmd([b"ZINCRBY", k, inc, self.zmember(k)])
 
     def g_zcard(self, fam):
         return Cmd([b"ZCARD", self.key(fam)])
@@ -1077,13 +1155,16 @@ class Gen(object):
 
     def g_zscore(self, fam):
         if self.rng.random() < 0.6:
-            return Cmd([b"ZSCORE", self.key(fam), self.zmember()])
-        return Cmd([b"ZMSCORE", self.key(fam)] +
-                   [self.zmember() for _ in range(self.rng.randint(1, 4))])
+            k = self.key(fam)
+            return Cmd([b"ZSCORE", k, self.zmember(k)])
+        k = self.key(fam)
+        return Cmd([b"ZMSCORE", k] +
+                   [self.zmember(k) for _ in range(self.rng.randint(1, 4))])
 
     def g_zrank(self, fam):
-        return Cmd([self.pick([b"ZRANK", b"ZREVRANK"]), self.key(fam),
-                    self.zmember()])
+        name = self.pick([b"ZRANK", b"ZREVRANK"])
+        k = self.key(fam)
+        return Cmd([name, k, self.zmember(k)])
 
     def limit(self):
         return [b"LIMIT", self.pick([b"0", b"1", b"2", b"-1", b"5"]),
@@ -1138,8 +1219,9 @@ class Gen(object):
         return Cmd(args)
 
     def g_zrem(self, fam):
-        return Cmd([b"ZREM", self.key(fam)] +
-                   [self.zmember() for _ in range(self.rng.randint(1, 3))])
+        k = self.key(fam)
+        return Cmd([b"ZREM", k] +
+                   [self.zmember(k) for _ in range(self.rng.randint(1, 3))])
 
     def g_zremrange(self, fam):
         if self.rng.random() < 0.5:
@@ -1174,8 +1256,8 @@ class Gen(object):
             group = self.pick(self.BLOCKING_ZSET_GROUPS)
             keys = [group[0] if self.rng.random() < 0.6 else self.pick(group)
                     for _ in range(self.rng.randint(1, 3))]
-        push = Cmd([b"ZADD", self.pick(keys), self.pick(SCORES[:10]),
-                    self.zmember()])
+        k = self.pick(keys)
+        push = Cmd([b"ZADD", k, self.pick(SCORES[:10]), self.zmember(k)])
         which = self.rng.randrange(3)
         if which == 0:
             blk = [b"BZPOPMIN"] + keys + [self.timeout()]
@@ -1312,6 +1394,45 @@ class Gen(object):
         return self.arity(fam, self.ZSETS_ARITY)
 
 
+# --------------------------------------------------------------------------
+# compact-encoding limits (note 12)
+
+# name, default (Redis 7.0's, and ember's), what a "small" segment draws.
+# Redis 7.0 has no set listpack: set-max-listpack-* go only to a server whose
+# CONFIG GET knows them.
+LIMITS = [
+    (b"hash-max-listpack-entries", 512, "entries"),
+    (b"hash-max-listpack-value", 64, "value"),
+    (b"zset-max-listpack-entries", 128, "entries"),
+    (b"zset-max-listpack-value", 64, "value"),
+    (b"set-max-intset-entries", 512, "entries"),
+    (b"set-max-listpack-entries", 128, "entries"),
+    (b"set-max-listpack-value", 64, "value"),
+    (b"list-max-listpack-size", -2, "list"),
+]
+OPTIONAL_LIMITS = {b"set-max-listpack-entries", b"set-max-listpack-value"}
+LIMIT_MODES = ("mixed", "small", "default", "none")
+
+
+def small_limit(rng, kind):
+    """A low limit: mostly in the range the pools cross both ways (sizes
+    up to 12-40 members, lengths 0-70 bytes), sometimes an extreme one."""
+    r = rng.random()
+    if kind == "entries":
+        return rng.randint(4, 16) if r < 0.85 else rng.randint(0, 3)
+    if kind == "value":
+        return rng.randint(8, 32) if r < 0.85 else rng.randint(0, 3)
+    # list-max-listpack-size: elements per quicklist node, or a byte size
+    return rng.randint(1, 6) if r < 0.85 else rng.choice([-1, -2, 16])
+
+
+# Encodings that are the full form of their type (for the statistics only;
+# Redis 7.0 lists are always a quicklist).
+FULL_ENCODINGS = {b"hash": b"hashtable", b"set": b"hashtable",
+                  b"zset": b"skiplist", b"list": b"quicklist"}
+COLLECTION_TYPES = (b"hash", b"set", b"zset", b"list")
+
+
 def itertools_accumulate(it):
     total = 0
     for x in it:
@@ -1367,6 +1488,32 @@ def cmp_ttl(na, nb, tol):
         return None if a == b else "ttl differs"
     return None if abs(a - b) <= tol else "ttl differs by %d > %d" % (
         abs(a - b), tol)
+
+
+def scan_diff(ea, eb, la="A", lb="B"):
+    """Two full scan iterations compared as multisets (note 3); returns a
+    reason or None."""
+    ca, cb = Counter(ea), Counter(eb)
+    if ca == cb:
+        return None
+    only_a = sorted(set(ca) - set(cb))[:5]
+    only_b = sorted(set(cb) - set(ca))[:5]
+    counts = sorted((e, ca[e], cb[e]) for e in set(ca) & set(cb)
+                    if ca[e] != cb[e])[:5]
+    parts = []
+    if only_a:
+        parts.append("only in %s %r" % (la, only_a))
+    if only_b:
+        parts.append("only in %s %r" % (lb, only_b))
+    if counts:
+        parts.append("returned a different number of times (%s, %s) %s" % (
+            la, lb, ", ".join("%r: %d vs %d" % c for c in counts)))
+    return "scan returned different elements (as multisets): " + \
+        ", ".join(parts)
+
+
+def has_repeats(elems):
+    return len(set(elems)) != len(elems)
 
 
 def bulk_set(node):
@@ -1528,6 +1675,23 @@ class Run(object):
         self.batches = 0
         self.before_final = None     # self-test hook
         self.matched = 0
+        # Compact-encoding limits (note 12): their own random stream, so
+        # that --limits never changes the commands sent.
+        self.limit_rng = random.Random("%d/resp%d/limits" % (seed, resp))
+        self.limit_names = None      # per side: the LIMITS names it knows
+        self.limit_orig = None       # per side: {name: value} at the start
+        self.segments = Counter()    # "small"/"default" -> commands sent
+        self.segment = None
+        self.next_switch = 0
+        # Encoding statistics (note 13), per side.
+        self.stat_clients = []
+        self.next_sample = 0
+        self.samples = 0
+        self.enc_keys = [{}, {}]     # (type, encoding) -> {(db, key)}
+        self.enc_last = [{}, {}]     # (db, key) -> (type, encoding)
+        self.enc_moves = [Counter(), Counter()]  # (type, "full"/"compact")
+        self.scan_forgiven = Counter()  # side label -> forgiven SCAN repeats
+        self.zset_enc_diff = set()   # (db, key): zset encodings differed
 
     def say(self, msg):
         if not self.args.quiet:
@@ -1553,6 +1717,140 @@ class Run(object):
         for ca, cb in self.pairs:
             ca.close()
             cb.close()
+        for c in self.stat_clients:
+            c.close()
+        self.stat_clients = []
+
+    # -- compact-encoding limits (note 12)
+    def setup_limits(self):
+        """Learn which LIMITS each server knows (and their values, restored
+        at the end); returns False when limits cannot be used."""
+        if self.args.limits == "none":
+            return False
+        names, orig = [], []
+        for side in (self.a, self.b):
+            with side.client(2) as c:
+                known, vals = [], {}
+                for name, _, _ in LIMITS:
+                    r = c.call("CONFIG", "GET", name)
+                    if isinstance(r, list) and len(r) == 2:
+                        known.append(name)
+                        vals[name] = r[1]
+                names.append(known)
+                orig.append(vals)
+        for name, _, _ in LIMITS:
+            missing = [side.label for side, known in zip((self.a, self.b),
+                                                         names)
+                       if name not in known]
+            if missing and name not in OPTIONAL_LIMITS:
+                self.say("difftest: WARNING: %s: CONFIG GET %s gives no "
+                         "value: the run keeps the servers' limits" %
+                         (" and ".join(missing), name.decode()))
+                return False
+        self.limit_names, self.limit_orig = names, orig
+        return True
+
+    def set_limits(self, values, where):
+        """CONFIG SET the given {name: value} on both servers (each gets the
+        names it knows); both must answer +OK."""
+        for side, known in zip((self.a, self.b), self.limit_names):
+            args = [b"CONFIG", b"SET"]
+            for name in known:
+                if name in values:
+                    args += [name, h.to_bytes(values[name])]
+            try:
+                with side.client(2) as c:
+                    node = c.call_node(*args)
+            except (OSError, h.HarnessError) as e:
+                self.record(Cmd(args), "%s: no valid reply: %s (the run "
+                            "stops here)" % (side.label, e), None, None,
+                            where)
+                raise StopRun()
+            if node.raw != b"+OK\r\n":
+                self.record(Cmd(args), "%s did not accept the limits: %s" %
+                            (side.label, fmt_reply(node)), None, None, where)
+
+    def switch_limits(self):
+        """Start the next segment of the stream: small limits (drawn anew)
+        or the defaults, as --limits says (mixed: alternately)."""
+        mode = self.args.limits
+        if mode == "mixed":
+            mode = "small" if self.segment != "small" else "default"
+        if mode == "small":
+            values = {name: small_limit(self.limit_rng, kind)
+                      for name, _, kind in LIMITS}
+        else:
+            values = {name: dflt for name, dflt, _ in LIMITS}
+        if mode != self.segment or mode == "small":
+            self.set_limits(values, "limits at command %d" % self.sent)
+            if self.args.show_limits:
+                self.say("  limits at command %d: %s" % (self.sent, " ".join(
+                    "%s=%s" % (n.decode(), v) for n, v in values.items())))
+        self.segment = mode
+        self.next_switch = self.sent + self.args.limits_every
+
+    def restore_limits(self):
+        if not self.limit_orig:
+            return
+        for side, vals in zip((self.a, self.b), self.limit_orig):
+            if not vals:
+                continue
+            args = [b"CONFIG", b"SET"]
+            for name, v in vals.items():
+                args += [name, v]
+            try:
+                with side.client(2) as c:
+                    c.call(*args)
+            except (OSError, h.HarnessError):
+                pass
+
+    # -- encoding statistics (note 13): never compared
+    def sample_encodings(self):
+        """TYPE and OBJECT ENCODING of every key on both servers, on their
+        own connections; only counted, never compared."""
+        if not self.stat_clients:
+            self.stat_clients = [self.a.client(2), self.b.client(2)]
+        self.samples += 1
+        for i, c in enumerate(self.stat_clients):
+            cmds = []
+            for db in range(NDB):
+                cmds += [(b"SELECT", db), (b"KEYS", b"*")]
+            listing = c.pipeline(cmds)
+            cmds, keys = [], []
+            for db in range(NDB):
+                ks = listing[2 * db + 1]
+                if not isinstance(ks, list) or not ks:
+                    continue
+                cmds.append((b"SELECT", db))
+                for k in ks:
+                    cmds += [(b"TYPE", k), (b"OBJECT", b"ENCODING", k)]
+                    keys.append((db, bytes(k)))
+            got = [r for r, cmd in zip(c.pipeline(cmds), cmds)
+                   if cmd[0] != b"SELECT"]
+            now = {}
+            for j, dk in enumerate(keys):
+                t, enc = got[2 * j], got[2 * j + 1]
+                if isinstance(t, h.Error) or isinstance(enc, h.Error) or \
+                        t not in COLLECTION_TYPES or enc is None:
+                    continue
+                t, enc = bytes(t), bytes(enc)
+                now[dk] = (t, enc)
+                self.enc_keys[i].setdefault((t, enc), set()).add(dk)
+                prev = self.enc_last[i].get(dk)
+                if prev and prev[0] == t and prev[1] != enc:
+                    full = FULL_ENCODINGS.get(t)
+                    if enc == full:
+                        self.enc_moves[i][(t, "full")] += 1
+                    elif prev[1] == full:
+                        self.enc_moves[i][(t, "compact")] += 1
+            self.enc_last[i] = now
+        # A sorted set's encoding shows in Redis (a score -0 reads back as 0
+        # from a listpack), so ember keeps Redis's: a key where the two
+        # differ is worth a look (reported, never a mismatch).
+        ea, eb = self.enc_last
+        self.zset_enc_diff.update(dk for dk, te in ea.items()
+                                  if te[0] == b"zset" and dk in eb and
+                                  eb[dk][0] == b"zset" and eb[dk] != te)
 
     def exchange(self, ca, cb, cmds):
         data = b"".join(h.encode_command(*c.args) for c in cmds)
@@ -1705,12 +2003,24 @@ class Run(object):
             if erra == "error" and errb == "error":
                 return None
             return "scan: %s / %s" % (erra, errb)
-        if set(ea) != set(eb):
-            only_a = sorted(set(ea) - set(eb))[:5]
-            only_b = sorted(set(eb) - set(ea))[:5]
-            return "scan returned different elements: only in %s %r, only " \
-                "in %s %r" % (self.a.label, only_a, self.b.label, only_b)
-        return None
+        why = scan_diff(ea, eb, self.a.label, self.b.label)
+        if why and cmd.name == "SCAN" and set(ea) == set(eb):
+            # Note 3: Redis's serverCron may shrink a sparse keyspace table
+            # between two SCAN calls and so repeat a key; a repeat counts
+            # only if a second iteration, right away, repeats it too.
+            ea2, erra = self.scan_all(ca, cmd, ca.call_node(*cmd.args))
+            eb2, errb = self.scan_all(cb, cmd, cb.call_node(*cmd.args))
+            if erra or errb:
+                return "%s; a second iteration failed: %s / %s" % (
+                    why, erra, errb)
+            why2 = scan_diff(ea2, eb2, self.a.label, self.b.label)
+            if why2:
+                return "%s; and on a second iteration: %s" % (why, why2)
+            for side, e in ((self.a, ea), (self.b, eb)):
+                if has_repeats(e):
+                    self.scan_forgiven[side.label] += 1
+            return None
+        return why
 
     # -- phases
     def flushall(self):
@@ -1736,6 +2046,11 @@ class Run(object):
         step = max(1, total // 4)
         next_report = (self.sent // step + 1) * step
         while done < n:
+            if self.limit_names and self.sent >= self.next_switch:
+                self.switch_limits()
+            if self.args.sample_every and self.sent >= self.next_sample:
+                self.guarded(self.sample_encodings)
+                self.next_sample = self.sent + self.args.sample_every
             idx = self.rng.randrange(len(self.pairs))
             size = self.rng.randint(1, self.args.batch)
             cmds = []
@@ -1752,6 +2067,8 @@ class Run(object):
             self.run_batch(idx, cmds, "%s batch %d" % (label, batch_no))
             done += len(cmds)
             self.sent += len(cmds)
+            if self.segment:
+                self.segments[self.segment] += len(cmds)
             if self.sent >= next_report:
                 self.say("  %s: %d/%d commands, %d mismatches" %
                          (label, self.sent, total, len(self.mismatches)))
@@ -2001,6 +2318,7 @@ class Run(object):
         try:
             self.flushall()
             self.connect()
+            self.setup_limits()
         except (OSError, h.HarnessError, h.ReplyError) as e:
             self.record(Cmd([b"(setup)"]), "cannot set up the run: %s" % e,
                         None, None, "setup")
@@ -2021,6 +2339,8 @@ class Run(object):
                 done += self.random_stream(n - half, label, n)
             if self.args.expiry and "expire" in self.args.families:
                 self.guarded(self.expiry_phase, 2)
+            if self.args.sample_every:
+                self.guarded(self.sample_encodings)
             if self.before_final:
                 self.before_final()
             self.compare_state("final state")
@@ -2028,6 +2348,7 @@ class Run(object):
             pass
         finally:
             self.close()
+            self.restore_limits()
         return self.sent
 
 
@@ -2195,6 +2516,27 @@ def m_scan_drop(name, node, n):
     return None
 
 
+def scan_repeater(names, times=None):
+    """A mutator that repeats the first element (pair for HSCAN/ZSCAN) of
+    a non-empty page of the named scan commands, `times` times (None:
+    always)."""
+    state = {"left": times}
+
+    def mutate(name, node, n):
+        if name not in names or state["left"] == 0 or node.t != "*" or \
+                not node.v or len(node.v) != 2 or not node.v[1].v:
+            return None
+        inner = node.v[1]
+        w = 2 if name in (b"HSCAN", b"ZSCAN") else 1
+        if len(inner.v) < w:
+            return None
+        if state["left"] is not None:
+            state["left"] -= 1
+        return agg_raw("*", [node.v[0], h.parse_all(
+            agg_raw(inner.t, inner.v[:w] + inner.v))[0]])
+    return mutate
+
+
 def set_request_changer():
     def mutate_request(node):
         # Every plain "SET <key> <value>" stores another value on B; both
@@ -2233,6 +2575,17 @@ def comparator_checks():
     expect("pairs swapped values", cmp_pairs(
         P(b"*4\r\n$1\r\nf\r\n$1\r\n1\r\n$1\r\ng\r\n$1\r\n2\r\n"),
         P(b"*4\r\n$1\r\nf\r\n$1\r\n2\r\n$1\r\ng\r\n$1\r\n1\r\n")), False)
+    expect("scan permuted", scan_diff([b"a", b"b"], [b"b", b"a"]), True)
+    expect("scan repeat", scan_diff([b"a", b"b", b"a"], [b"a", b"b"]), False)
+    expect("scan repeats alike", scan_diff([b"a", b"a"], [b"a", b"a"]), True)
+    expect("scan pairs permuted", scan_diff([(b"f", b"1"), (b"g", b"2")],
+                                            [(b"g", b"2"), (b"f", b"1")]),
+           True)
+    expect("scan pair repeated", scan_diff(
+        [(b"f", b"1"), (b"g", b"2"), (b"f", b"1")],
+        [(b"g", b"2"), (b"f", b"1")]), False)
+    expect("scan pair value", scan_diff([(b"f", b"1")], [(b"f", b"2")]),
+           False)
     expect("ttl within", cmp_ttl(P(b":100\r\n"), P(b":101\r\n"), 1), True)
     expect("ttl beyond", cmp_ttl(P(b":100\r\n"), P(b":102\r\n"), 1), False)
     expect("ttl -1 vs -2", cmp_ttl(P(b":-1\r\n"), P(b":-2\r\n"), 1), False)
@@ -2310,6 +2663,12 @@ def self_test(args):
         ("SCAN drops a key", 2, once(
             lambda n, x: m_scan_drop(n, x, 0) is not None,
             lambda x: m_scan_drop(b"SCAN", x, 0), after=0), None, True),
+        ("HSCAN/SSCAN/ZSCAN repeat an element once", 2, scan_repeater(
+            (b"HSCAN", b"SSCAN", b"ZSCAN"), 1), None, True),
+        ("SCAN repeats a key once (forgiven)", 3, scan_repeater(
+            (b"SCAN",), 1), None, False),
+        ("SCAN repeats a key every time", 2, scan_repeater((b"SCAN",)),
+         None, True),
         ("B stores other values, same +OK", 2, None,
          set_request_changer(), True),
         ("a key only B has, seen by no reply", 2, None, None, True),
@@ -2337,6 +2696,7 @@ def self_test(args):
                 sub.quiet = True
                 sub.show = 0
                 sub.connections = 2
+                sub.sample_every = 0
                 a = Side("A", a_srv)
                 b = Side("B", h.ExternalServer("127.0.0.1", proxy.port))
                 a.label, b.label = "A=redis", "B=proxy"
@@ -2436,6 +2796,20 @@ def parse_args(argv):
     ap.add_argument("--active-expiry-wait", type=float, default=10.0,
                     help="seconds the expiry phase waits for DBSIZE to drop "
                     "(default 10)")
+    ap.add_argument("--limits", choices=LIMIT_MODES, default="mixed",
+                    help="compact-encoding limits (CONFIG SET on both "
+                    "servers, see note 12): mixed (default) alternates "
+                    "segments of small random limits and the defaults; "
+                    "small: always small; default: the defaults; none: "
+                    "send no CONFIG at all")
+    ap.add_argument("--limits-every", type=int, default=5000,
+                    help="commands per limits segment (default 5000)")
+    ap.add_argument("--show-limits", action="store_true",
+                    help="print the limits each segment sets")
+    ap.add_argument("--sample-every", type=int, default=2500,
+                    help="commands between two OBJECT ENCODING samples of "
+                    "every key, for the statistics only (default 2500; 0: "
+                    "none)")
     ap.add_argument("--quiet", action="store_true")
     ap.add_argument("--stats", action="store_true",
                     help="print, per command name, how often it was sent "
@@ -2456,15 +2830,39 @@ def parse_args(argv):
         assert all(x in (2, 3) for x in args.resps)
     except (ValueError, AssertionError):
         ap.error("--resp takes 2, 3 or 2,3")
+    if args.limits_every < 1:
+        ap.error("--limits-every takes a positive number of commands")
+    if args.sample_every < 0:
+        ap.error("--sample-every takes a number of commands, or 0")
     if args.seed is None:
         args.seed = int.from_bytes(os.urandom(4), "big")
     return args
+
+
+def enc_report(keys, moves, full_only=False):
+    """One server's encoding statistics: keys (distinct db/key) seen in each
+    encoding, per type, and the changes seen between two samples."""
+    parts = []
+    for t in COLLECTION_TYPES:
+        encs = sorted((e, n) for (tt, e), n in keys.items() if tt == t and
+                      (not full_only or e == FULL_ENCODINGS[t]))
+        if not encs:
+            continue
+        text = "%s %s" % (t.decode(), " ".join(
+            "%s %d" % (e.decode(), n) for e, n in encs))
+        if moves[(t, "full")] or moves[(t, "compact")]:
+            text += " (to full %d, back %d)" % (moves[(t, "full")],
+                                                moves[(t, "compact")])
+        parts.append(text)
+    return "; ".join(parts) or "no collections seen"
 
 
 def run_all(args, a, b, out=sys.stdout):
     """All requested RESP versions; returns (commands, mismatches, compared,
     matched)."""
     total_cmds = total_bad = total_cmp = total_ok = 0
+    enc_keys = [Counter(), Counter()]
+    enc_moves = [Counter(), Counter()]
     for i, resp in enumerate(args.resps):
         seed = args.seed
         t = time.monotonic()
@@ -2495,6 +2893,42 @@ def run_all(args, a, b, out=sys.stdout):
             if worst:
                 out.write("difftest: mismatches by command: %s\n" %
                           ", ".join("%s %d" % (k, n) for n, k in worst))
+        for i in range(2):
+            for te, ks in run.enc_keys[i].items():
+                enc_keys[i][te] += len(ks)
+            enc_moves[i].update(run.enc_moves[i])
+        if not args.quiet:
+            if run.segments:
+                out.write("difftest: resp%d limits: %s\n" % (resp, ", ".join(
+                    "%d commands with %s limits" % (n, m)
+                    for m, n in sorted(run.segments.items(),
+                                       key=lambda x: x[0] != "small"))))
+            if run.samples:
+                out.write("difftest: resp%d encodings (keys seen in each, "
+                          "%d samples; changes between samples):\n" %
+                          (resp, run.samples))
+                for i, side in enumerate((a, b)):
+                    out.write("    %s: %s\n" % (side.label, enc_report(
+                        {te: len(ks) for te, ks in run.enc_keys[i].items()},
+                        run.enc_moves[i])))
+                out.write("    sorted sets whose encoding differed between "
+                          "the servers at a sample: %d keys%s\n" % (
+                              len(run.zset_enc_diff), "" if not
+                              run.zset_enc_diff else " (%s; a score -0 then "
+                              "reads back differently: note 13)" % ", ".join(
+                                  "db %d %s" % (db, fmt_arg(k)) for db, k in
+                                  sorted(run.zset_enc_diff)[:4])))
+            if run.scan_forgiven:
+                forgiven = sorted(run.scan_forgiven.items())
+                out.write("difftest: resp%d: SCAN repeats that a second "
+                          "iteration did not repeat (forgiven, note 3): %s\n"
+                          % (resp, ", ".join("%s %d" % x for x in forgiven)))
+    if not args.quiet and any(enc_keys):
+        out.write("difftest: full forms reached (keys, summed over the runs; "
+                  "changes between samples): %s\n" % "; ".join(
+                      "%s: %s" % (side.label, enc_report(
+                          enc_keys[i], enc_moves[i], full_only=True))
+                      for i, side in enumerate((a, b))))
     return total_cmds, total_bad, total_cmp, total_ok
 
 
