@@ -37,21 +37,115 @@ static uint32_t max_entries(unsigned type)
     return pack_limit(IS_HASH(type) ? ks_limits.hash_entries : ks_limits.set_entries, type);
 }
 
-/* Does s look like an integer Redis would keep in an intset? */
-static int is_int(const uint8_t *s, size_t len)
+/* Is s an integer Redis would keep in an intset (the canonical text of a
+ * 64-bit integer)?  1 and its value in *v, or 0. */
+static int int_value(const uint8_t *s, size_t len, int64_t *v)
 {
+    uint64_t u = 0, lim;
     size_t i = 0;
+    int neg = 0;
 
     if (len == 0 || len > 20)
         return 0;
     if (s[0] == '-')
-        i = 1;
-    if (i == len || (s[i] == '0' && len > i + 1))
+        neg = i = 1;
+    if (i == len || (s[i] == '0' && len > i + 1) || (neg && s[i] == '0'))
         return 0;
-    for (; i < len; i++)
-        if (s[i] < '0' || s[i] > '9')
+    lim = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
+    for (; i < len; i++) {
+        unsigned d = (unsigned)s[i] - '0';
+        if (d > 9 || u > (lim - d) / 10)
             return 0;
-    return !(len == 2 && s[0] == '-' && s[1] == '0');
+        u = u * 10 + d;
+    }
+    *v = neg ? (int64_t)(0 - u) : (int64_t)u;
+    return 1;
+}
+
+static int is_int(const uint8_t *s, size_t len)
+{
+    int64_t v;
+    return int_value(s, len, &v);
+}
+
+/*
+ * A compact set of integers only keeps them in increasing order, as Redis's
+ * intsets do, so SMEMBERS and SSCAN list them the same way.  Where a new
+ * member goes: after the members smaller than it when the set and the
+ * member are all integers, else at the end.
+ */
+static uint32_t set_insert_at(const struct ks_ref *r, const void *m, size_t mlen)
+{
+    struct pack_it it;
+    const uint8_t *s;
+    size_t len;
+    int64_t v, x;
+    uint32_t below = 0;
+
+    if (!r->off)
+        return 0;
+    if (!int_value(m, mlen, &v))
+        return pack_count((const uint8_t *)r->e.val);
+    pack_iter((const uint8_t *)r->e.val, r->e.vlen, &it);
+    while (pack_next(&it, &s, &len)) {
+        if (!int_value(s, len, &x))
+            return pack_count((const uint8_t *)r->e.val);
+        below += x < v;
+    }
+    return below;
+}
+
+struct int_elem {
+    int64_t v;                    /* the member's value */
+    const uint8_t *s;             /* its bytes */
+    size_t len;
+};
+
+static int int_elem_cmp(const void *a, const void *b)
+{
+    int64_t x = ((const struct int_elem *)a)->v, y = ((const struct int_elem *)b)->v;
+    return (x > y) - (x < y);
+}
+
+/*
+ * Sorts the compact set pack[0..len) in place if its members are all
+ * integers and out of order (a set whose last string member went, or a
+ * full set turned compact).  The pack must be process memory or a block
+ * of this mutation.  Without memory for the sort it stays as it is: the
+ * order is only how members are listed.
+ */
+static void sort_if_ints(uint8_t *pack, size_t len)
+{
+    uint32_t n = pack_count(pack), i = 0;
+    struct int_elem *e;
+    struct pack_it it;
+    const uint8_t *s;
+    size_t l, at = PACK_HDR;
+    int sorted = 1;
+    uint8_t *tmp;
+
+    if (n < 2 || (e = malloc(n * sizeof(*e))) == NULL)
+        return;
+    pack_iter(pack, len, &it);
+    while (i < n && pack_next(&it, &s, &l)) {
+        if (!int_value(s, l, &e[i].v))
+            goto out;
+        e[i].s = s;
+        e[i].len = l;
+        sorted &= i == 0 || e[i - 1].v < e[i].v;
+        i++;
+    }
+    if (sorted || i != n || (tmp = malloc(len)) == NULL)
+        goto out;
+    qsort(e, n, sizeof(*e), int_elem_cmp);
+    memcpy(tmp, pack, PACK_HDR);
+    for (i = 0; i < n; i++)
+        at += pack_put(tmp + at, e[i].s, e[i].len);
+    BUG_ON(at != len);
+    memcpy(pack, tmp, len);
+    free(tmp);
+out:
+    free(e);
 }
 
 /* The entry limit for a compact set that would hold m too: sets of
@@ -481,8 +575,10 @@ int hset_put(struct shm_arena *a, struct ks_ref *r, unsigned type, const void *m
     if (big || (r->off ? hset_len(a, r) : 0) + 1 >
                    (IS_HASH(type) ? max_entries(type) : set_limit(r, m, mlen)))
         return to_full(a, r, type, m, mlen, v, vlen);
-    return compact_edit(a, r, type, r->off ? pack_count((const uint8_t *)r->e.val) : 0, 0, ins,
-                        stride(type));
+    return compact_edit(a, r, type,
+                        IS_HASH(type) ? (r->off ? pack_count((const uint8_t *)r->e.val) : 0)
+                                      : set_insert_at(r, m, mlen),
+                        0, ins, stride(type));
 }
 
 /*
@@ -546,6 +642,8 @@ static int maybe_compact(struct shm_arena *a, struct ks_ref *r)
     }
     BUG_ON(pos != n);
     pack_set_header(tmp, members * stride(type));
+    if (!IS_HASH(type))
+        sort_if_ints(tmp, n);
     rc = ks_ref_rewrite(a, r, type, 0, n, &val);
     if (rc == EMBER_OK)
         memcpy(val, tmp, n);
@@ -555,12 +653,13 @@ static int maybe_compact(struct shm_arena *a, struct ks_ref *r)
 
 int hset_del(struct shm_arena *a, struct ks_ref *r, const void *m, size_t mlen, int *removed)
 {
+    int rc;
+
     *removed = 0;
     if (r->e.enc) {
         struct dict_pos pos;
         struct shm_dict *d = dict_of(a, r);
         uint64_t off = full_find(a, r, m, mlen, ks_hash(a, m, mlen), &pos);
-        int rc;
         if (off == 0)
             return EMBER_OK;
         *removed = 1;
@@ -578,7 +677,12 @@ int hset_del(struct shm_arena *a, struct ks_ref *r, const void *m, size_t mlen, 
         *removed = 1;
         if (hset_len(a, r) == 1)
             return ks_ref_delete(a, r);
-        return compact_edit(a, r, r->e.type, (uint32_t)i, stride(r->e.type), NULL, 0);
+        rc = compact_edit(a, r, r->e.type, (uint32_t)i, stride(r->e.type), NULL, 0);
+        /* The last string member of a set gone: the integers left get
+         * their order (the new entry is this mutation's own block). */
+        if (rc == EMBER_OK && !IS_HASH(r->e.type) && !is_int(m, mlen))
+            sort_if_ints((uint8_t *)r->e.val, r->e.vlen);
+        return rc;
     }
 }
 

@@ -5,8 +5,10 @@
  * -value settings, like Redis's):
  *
  *   compact  a pack inline in the key's entry: members (sets) or field,
- *            value pairs (hashes).  Any change writes a new entry and links
- *            it with one logged store.
+ *            value pairs (hashes), in the order they came, but for a set of
+ *            integers only, which keeps them in increasing order as Redis's
+ *            intsets do.  Any change writes a new entry and links it with
+ *            one logged store.
  *   full     the entry holds the offset of a descriptor block holding a
  *            dict (shm/dict.h) whose elements are member blocks:
  *              [varint mlen][varint vlen (hashes only)][member][value]

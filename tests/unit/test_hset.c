@@ -164,6 +164,92 @@ static void test_set_basics(void **state)
     shmtest_check(a);
 }
 
+/* The members of set `key` in listing order, space-separated, into out. */
+static void members(struct shm_arena *a, const char *key, char *out, size_t cap)
+{
+    struct ks_ref r = ref(a, key);
+    struct hset_it it;
+    const uint8_t *m, *v;
+    size_t ml, vl, n = 0;
+
+    out[0] = '\0';
+    hset_iter(a, &r, &it);
+    while (hset_next(&it, &m, &ml, &v, &vl)) {
+        assert_true(n + ml + 2 < cap);
+        if (n)
+            out[n++] = ' ';
+        memcpy(out + n, m, ml);
+        n += ml;
+        out[n] = '\0';
+    }
+}
+
+static void put_all(struct shm_arena *a, const char *key, const char *const *ms)
+{
+    for (; *ms; ms++)
+        put(a, KS_T_SET, key, *ms, NULL, 1);
+}
+
+/*
+ * A compact set of integers lists them in increasing order, as Redis's
+ * intsets do; strings, and integers that are not the canonical text of a
+ * 64-bit integer, keep the order they came in.
+ */
+static void test_set_int_order(void **state)
+{
+    static const char *const ints[] = { "5", "-3", "100", "0", "-9223372036854775808",
+                                        "9223372036854775807", "42", NULL };
+    static const char *const mixed[] = { "5", "3", "x", "1", NULL };
+    static const char *const odd[] = { "2", "007", "1", "-0", "99999999999999999999", NULL };
+    struct fixture *f = *state;
+    struct shm_arena *a = f->a;
+    char buf[512], m[32];
+    int i;
+
+    put_all(a, "i", ints);
+    members(a, "i", buf, sizeof(buf));
+    assert_string_equal(buf, "-9223372036854775808 -3 0 5 42 100 9223372036854775807");
+    put(a, KS_T_SET, "i", "abc", NULL, 1);          /* a string goes last */
+    put(a, KS_T_SET, "i", "7", NULL, 1);            /* and then so does all */
+    members(a, "i", buf, sizeof(buf));
+    assert_string_equal(buf, "-9223372036854775808 -3 0 5 42 100 9223372036854775807 abc 7");
+    assert_int_equal(del(a, "i", "abc"), 1);        /* integers only again: sorted */
+    members(a, "i", buf, sizeof(buf));
+    assert_string_equal(buf, "-9223372036854775808 -3 0 5 7 42 100 9223372036854775807");
+    assert_int_equal(del(a, "i", "0"), 1);
+    put(a, KS_T_SET, "i", "6", NULL, 1);
+    members(a, "i", buf, sizeof(buf));
+    assert_string_equal(buf, "-9223372036854775808 -3 5 6 7 42 100 9223372036854775807");
+
+    put_all(a, "m", mixed);
+    members(a, "m", buf, sizeof(buf));
+    assert_string_equal(buf, "3 5 x 1");          /* sorted until the string */
+    assert_int_equal(del(a, "m", "x"), 1);
+    members(a, "m", buf, sizeof(buf));
+    assert_string_equal(buf, "1 3 5");
+
+    put_all(a, "o", odd);
+    members(a, "o", buf, sizeof(buf));
+    assert_string_equal(buf, "2 007 1 -0 99999999999999999999");
+
+    /* A full set of integers shrinking back to compact: sorted. */
+    for (i = 300; i > 0; i--) {
+        snprintf(m, sizeof(m), "%d", i * 7 % 1000);
+        put(a, KS_T_SET, "big", m, NULL, 1);
+    }
+    put(a, KS_T_SET, "big", "s", NULL, 1);          /* strings: past 128, full */
+    assert_int_equal(ref(a, "big").e.enc, 1);
+    for (i = 300; i > 5; i--) {
+        snprintf(m, sizeof(m), "%d", i * 7 % 1000);
+        assert_int_equal(del(a, "big", m), 1);
+    }
+    assert_int_equal(del(a, "big", "s"), 1);
+    assert_int_equal(ref(a, "big").e.enc, 0);
+    members(a, "big", buf, sizeof(buf));
+    assert_string_equal(buf, "7 14 21 28 35");
+    shmtest_check(a);
+}
+
 /* Conversion both ways, for both types. */
 static void convert_both_ways(struct shm_arena *a, unsigned type, const char *key)
 {
@@ -747,6 +833,12 @@ static void test_crash_every_path(void **state)
     total += crash(f, (struct op){ KS_T_SET, "s", "only", NULL, 0, 0 }, "create set");
     total += crash(f, (struct op){ KS_T_SET, "s", "only", NULL, 1, 0 }, "delete last member");
     assert_int_equal(get(f->a, "s", "only", NULL), -1);
+    put(f->a, KS_T_SET, "ms", "3", NULL, 1);
+    put(f->a, KS_T_SET, "ms", "x", NULL, 1);
+    put(f->a, KS_T_SET, "ms", "1", NULL, 1);
+    total += crash(f, (struct op){ KS_T_SET, "ms", "2", NULL, 0, 0 }, "add to a mixed set");
+    total += crash(f, (struct op){ KS_T_SET, "ms", "x", NULL, 1, 0 }, "delete string, sort");
+    total += crash(f, (struct op){ KS_T_SET, "ms", "0", NULL, 0, 0 }, "add in order");
     /* A big value deleted lazily, and the garbage steps. */
     for (i = 0; i < 300; i++) {
         snprintf(m, sizeof(m), "%d", i);
@@ -807,6 +899,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_hash_basics, setup, teardown),
         cmocka_unit_test_setup_teardown(test_set_basics, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_set_int_order, setup, teardown),
         cmocka_unit_test_setup_teardown(test_conversions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_update_in_place_and_moves, setup, teardown),
         cmocka_unit_test_setup_teardown(test_random_and_scan, setup, teardown),
