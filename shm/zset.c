@@ -1534,7 +1534,9 @@ int zset_add(struct shm_arena *a, struct ks_ref *r, const void *m, size_t mlen, 
     *out |= ZSET_ADDED;
     if (newscore != NULL)
         *newscore = score;
-    if (n + 1 > compact_max() || mlen > ks_limits.zset_value ||
+    if ((flags & ZSET_FULL) ||
+        (!(flags & ZSET_COMPACT) && (n + 1 > compact_max() || mlen > ks_limits.zset_value)) ||
+        n + 1 > PACK_COUNT_MAX / 2 ||
         (r->off ? pack_len(r) : PACK_HDR) + pair_size(mlen, score) > PACK_MAX)
         return to_full(a, r, m, mlen, score);
     return compact_put(a, r, -1, m, mlen, score);

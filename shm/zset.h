@@ -199,6 +199,11 @@ const char *zset_encoding(const struct ks_ref *r);
 #define ZSET_GT      0x04u   /* update only to a greater score (adding is fine) */
 #define ZSET_LT      0x08u   /* update only to a lower score (adding is fine) */
 #define ZSET_INCR    0x10u   /* add `score` to the current one (new: 0 + score) */
+/* For a value rebuilt as it was (RENAME across shards), where the encoding
+ * shows (a compact -0 reads back 0): */
+#define ZSET_FULL    0x20u   /* a new member makes the value full, however small */
+#define ZSET_COMPACT 0x40u   /* a new member keeps it compact past the entries and
+                                value limits (not past the pack's own) */
 
 /* zset_add results (*out). */
 #define ZSET_ADDED   0x01u   /* a new member */

@@ -937,7 +937,10 @@ void irandomkeyCommand(struct cmd_ctx *x)
  *   OFFSET SIZE  MEANING
  *      0     1   format version, DUMP_VERSION
  *      1     1   type, KS_T_*
- *      2     6   reserved, zero
+ *      2     1   a sorted set: 1 if it was a skiplist, 0 if compact (the
+ *                encoding shows: a compact score -0 reads back 0, as in
+ *                Redis, which keeps a renamed value's encoding); else 0
+ *      3     5   reserved, zero
  *      8     8   expiry, unix time in ms (int64); -1 for none
  *     16     -   the contents, by type:
  *                  string  its bytes
@@ -974,6 +977,7 @@ static int dump_zset(const struct ks_ref *r, dump_sink *sink, void *ctx, int64_t
     memset(h, 0, sizeof(h));
     h[0] = DUMP_VERSION;
     h[1] = KS_T_ZSET;
+    h[2] = r->e.enc != 0;
     memcpy(h + 8, &exp, 8);
     sink(ctx, h, sizeof(h));
     sink_u64(sink, ctx, zset_len(W.arena, r));
@@ -1235,7 +1239,8 @@ static int restore_value(struct cmd_ctx *x, const struct resp_arg *key, const ch
             (void)take_bytes(&p, end, &m, &mlen);
             memcpy(&s, p, 8);
             p += 8;
-            rc = zset_add(W.arena, &r, m, mlen, s, 0, &out, NULL);
+            rc = zset_add(W.arena, &r, m, mlen, s, blob[2] ? ZSET_FULL : ZSET_COMPACT, &out,
+                          NULL);
         }
         if (rc == EMBER_OK && exp >= 0 && r.off != 0)
             rc = ks_set_expire(W.arena, x->db, &r.pos, r.hash, r.off, exp, &noff);

@@ -454,6 +454,31 @@ class PyMixin(object):
                           False)
         self.assertEqual(r.dbsize(), 20)
 
+    def test_rename_keeps_sorted_set_encoding(self):
+        # Redis keeps a renamed value's encoding, and for a sorted set it
+        # shows: a score -0 reads back -0 from a skiplist, 0 from a listpack
+        # (regression: a RENAME across shards rebuilt it under the limits)
+        r = self.rp
+        n = max(self.server_workers, 1)
+        for i in range(4):
+            # with 2 workers, the new names are on the other shard
+            src = h.key_on(0, "zs%d" % i, n).decode()
+            dst = h.key_on(n - 1, "zd%d" % i, n).decode()
+            dst2 = h.key_on(n - 1, "zc%d" % i, n).decode()
+            r.zadd(src, {"M" * 70: 1, "x": 5})         # a long member: skiplist
+            r.zrem(src, "M" * 70)
+            self.assertIs(r.rename(src, dst), True)
+            r.zadd(dst, {"y": -0.0})
+            self.assertEqual(str(r.zscore(dst, "y")), "-0.0")
+            r.zadd(src, {"a": 1, "b": 2, "c": 3})     # small: listpack
+            r.config_set("zset-max-listpack-entries", 2)
+            try:
+                self.assertIs(r.renamenx(src, dst2), True)
+                r.zadd(dst2, {"a": -0.0})
+                self.assertEqual(str(r.zscore(dst2, "a")), "0.0")
+            finally:
+                r.config_set("zset-max-listpack-entries", 128)
+
     def test_large_values(self):
         r = self.rp
         for size in (0, 1, 1000, 65536, 1 << 20, 3 << 20):
