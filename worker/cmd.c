@@ -24,6 +24,7 @@
 #include "server.h"
 #include "client.h"
 #include "cmd_docs.h"
+#include "cmd_info.h"
 #include "commands.h"
 #include "config.h"
 #include "cross.h"
@@ -427,60 +428,9 @@ void cmd_dispatch_hint(struct client *c, int argc, const struct resp_arg *argv,
 
 /* ---- COMMAND -------------------------------------------------------------------- */
 
-static void reply_flags(struct cmd_ctx *x, const struct cmd *c)
-{
-    const char *names[12];
-    int n = 0, i;
-
-    if (c->flags & CMD_WRITE) names[n++] = "write";
-    if (c->flags & CMD_READONLY) names[n++] = "readonly";
-    if (c->flags & CMD_DENYOOM) names[n++] = "denyoom";
-    if (c->flags & CMD_ADMIN) names[n++] = "admin";
-    if (c->flags & CMD_FAST) names[n++] = "fast";
-    if (strcmp(c->group, "connection") == 0 || c->flags & CMD_ADMIN) {
-        names[n++] = "noscript";
-        names[n++] = "loading";
-        names[n++] = "stale";
-    }
-    resp_add_set(&x->out, n);
-    for (i = 0; i < n; i++)
-        resp_add_simple(&x->out, names[i]);
-}
-
-static void reply_categories(struct cmd_ctx *x, const struct cmd *c)
-{
-    const char *cats[6];
-    int n = 0, i;
-
-    cats[n++] = c->flags & CMD_WRITE ? "@write" : "@read";
-    if (strcmp(c->group, "string") == 0) cats[n++] = "@string";
-    else if (strcmp(c->group, "generic") == 0) cats[n++] = "@keyspace";
-    else if (strcmp(c->group, "connection") == 0) cats[n++] = "@connection";
-    else if (strcmp(c->group, "list") == 0) cats[n++] = "@list";
-    else if (strcmp(c->group, "hash") == 0) cats[n++] = "@hash";
-    else if (strcmp(c->group, "set") == 0) cats[n++] = "@set";
-    else if (strcmp(c->group, "sorted-set") == 0) cats[n++] = "@sortedset";
-    if (c->flags & CMD_ADMIN) cats[n++] = "@admin";
-    if (c->flags & CMD_ADMIN) cats[n++] = "@dangerous";
-    cats[n++] = c->flags & CMD_FAST ? "@fast" : "@slow";
-    resp_add_set(&x->out, n);
-    for (i = 0; i < n; i++)
-        resp_add_simple(&x->out, cats[i]);
-}
-
 static void reply_cmd_info(struct cmd_ctx *x, const struct cmd *c)
 {
-    resp_add_array(&x->out, 10);
-    resp_add_bulk_cstr(&x->out, c->name);
-    resp_add_int(&x->out, c->arity);
-    reply_flags(x, c);
-    resp_add_int(&x->out, c->first_key);
-    resp_add_int(&x->out, c->last_key);
-    resp_add_int(&x->out, c->step);
-    reply_categories(x, c);
-    resp_add_set(&x->out, 0);      /* tips */
-    resp_add_array(&x->out, 0);    /* key specs */
-    resp_add_array(&x->out, 0);    /* subcommands */
+    cmd_info_reply(&x->out, c);   /* cmd_info.c */
 }
 
 static void reply_cmd_docs(struct cmd_ctx *x, const struct cmd *c)
@@ -550,10 +500,10 @@ void commandCommand(struct cmd_ctx *x)
         }
         for (j = 2; j < x->argc; j++) {
             const struct cmd *c = cmd_lookup(x->argv[j].ptr, x->argv[j].len);
-            if (c == NULL || (c->flags & CMD_INTERNAL))
-                resp_add_null(&x->out);     /* Redis: a null bulk in RESP2 */
-            else
+            if (c != NULL && !(c->flags & CMD_INTERNAL))
                 reply_cmd_info(x, c);
+            else if (!cmd_info_reply_sub(&x->out, x->argv[j].ptr, x->argv[j].len))
+                resp_add_null(&x->out);     /* Redis: a null bulk in RESP2 */
         }
     } else if (ARG_EQ(x, 1, "docs")) {
         if (x->argc == 2) {
@@ -574,32 +524,21 @@ void commandCommand(struct cmd_ctx *x)
                     reply_cmd_docs(x, c);
             }
         }
-    } else if (ARG_EQ(x, 1, "list") && x->argc == 2) {
-        resp_add_array(&x->out, (long)count_public());
+    } else if (ARG_EQ(x, 1, "list")) {
+        struct cmd_info_filter f;
+        size_t h;
+        long n = 0;
+        if (cmd_info_filter_parse(&f, x->argc - 2, x->argv + 2) != 0) {
+            reply_syntax(x);
+            return;
+        }
+        h = resp_add_deferred(&x->out);
         for (i = 0; i < NCOMMANDS; i++)
             if (!(commands[i].flags & CMD_INTERNAL))
-                resp_add_bulk_cstr(&x->out, commands[i].name);
+                n += cmd_info_list(&x->out, &commands[i], &f);
+        resp_set_deferred_array(&x->out, h, n);
     } else if (ARG_EQ(x, 1, "getkeys") && x->argc >= 3) {
-        const struct cmd *c = cmd_lookup(x->argv[2].ptr, x->argv[2].len);
-        int argc = x->argc - 2, last, n = 0;
-        if (c == NULL || (c->flags & CMD_INTERNAL)) {
-            reply_error(x, "ERR Invalid command specified");
-            return;
-        }
-        if ((c->arity > 0 && argc != c->arity) || (c->arity < 0 && argc < -c->arity)) {
-            reply_error(x, "ERR Invalid number of arguments specified for command");
-            return;
-        }
-        if (c->first_key == 0) {
-            reply_error(x, "ERR The command has no key arguments");
-            return;
-        }
-        last = c->last_key < 0 ? argc + c->last_key : c->last_key;
-        for (j = c->first_key; j <= last; j += c->step)
-            n++;
-        resp_add_array(&x->out, n);
-        for (j = c->first_key; j <= last; j += c->step)
-            resp_add_bulk(&x->out, x->argv[2 + j].ptr, x->argv[2 + j].len);
+        cmd_info_getkeys(&x->out, x->argc - 2, x->argv + 2, 0);
     } else if (ARG_EQ(x, 1, "help")) {
         static const char *help[] = {
             "COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
