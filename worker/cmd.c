@@ -470,7 +470,7 @@ int check_sub_arity(struct cmd_ctx *x, const char *container, const struct subcm
 /* COMMAND's subcommands, with Redis's arities. */
 static const struct subcmd command_subs[] = {
     { "count", 2 }, { "info", -2 }, { "docs", -2 }, { "list", -2 }, { "getkeys", -4 },
-    { "help", 2 },
+    { "getkeysandflags", -4 }, { "help", 2 },
 };
 
 void commandCommand(struct cmd_ctx *x)
@@ -539,6 +539,8 @@ void commandCommand(struct cmd_ctx *x)
         resp_set_deferred_array(&x->out, h, n);
     } else if (ARG_EQ(x, 1, "getkeys") && x->argc >= 3) {
         cmd_info_getkeys(&x->out, x->argc - 2, x->argv + 2, 0);
+    } else if (ARG_EQ(x, 1, "getkeysandflags") && x->argc >= 3) {
+        cmd_info_getkeys(&x->out, x->argc - 2, x->argv + 2, 1);
     } else if (ARG_EQ(x, 1, "help")) {
         static const char *help[] = {
             "COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
@@ -548,6 +550,8 @@ void commandCommand(struct cmd_ctx *x)
             "INFO [<command-name> ...]", "    Return details about multiple commands.",
             "DOCS [<command-name> ...]", "    Return documentation details about multiple commands.",
             "GETKEYS <full-command>", "    Return the keys from a full command.",
+            "GETKEYSANDFLAGS <full-command>",
+            "    Return the keys and the access flags from a full command.",
             "HELP", "    Print this help.",
         };
         resp_add_array(&x->out, (long)(sizeof(help) / sizeof(help[0])));

@@ -114,6 +114,7 @@ static const struct info infos[] = {
     SUB("command|docs", -2, "loading stale", "@slow @connection",
         "nondeterministic_output_order", ""),
     SUB("command|getkeys", -4, "loading stale", "@slow @connection", "", ""),
+    SUB("command|getkeysandflags", -4, "loading stale", "@slow @connection", "", ""),
     SUB("command|help", 2, "loading stale", "@slow @connection", "", ""),
     SUB("command|info", -2, "loading stale", "@slow @connection",
         "nondeterministic_output_order", ""),

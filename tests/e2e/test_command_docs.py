@@ -50,24 +50,18 @@ MISSING_SUBCOMMANDS = {
     "client|unpause": "ember has no CLIENT PAUSE",
     "client|reply": "ember has no CLIENT REPLY: it always replies",
     "client|unblock": "ember has no CLIENT UNBLOCK",
-    "command|getkeysandflags": "ember has no key specs to take key flags from",
     "memory|doctor": "ember has no MEMORY DOCTOR",
     "memory|stats": "ember has no MEMORY STATS",
 }
 
 # Commands whose arguments differ: the top-level arguments of Redis's that
 # ember does not take, the syntax line redis-cli then shows, and why.
-ARGUMENT_DIFFERENCES = {
-    "command|list": {
-        "drops": ["filterby"],
-        "params": "",
-        "reason": "ember's COMMAND LIST takes no FILTERBY",
-    },
-}
+ARGUMENT_DIFFERENCES = {}
 
 # Parts of a DOCS entry not compared (redis-cli shows none of them).
 NOT_COMPARED = {
-    b"key_spec_index": "ember's COMMAND INFO has no key specs to point at",
+    b"key_spec_index": "ember's COMMAND DOCS does not point arguments at "
+                       "COMMAND INFO's key specs",
     b"history": "ember does not carry Redis's history notes",
     b"complexity": "a command's complexity is ember's own wording "
                    "(commands.h); a subcommand's is compared",

@@ -46,9 +46,6 @@ MISSING_SUBCOMMANDS = {
     "client|unpause": "ember has no CLIENT PAUSE",
     "client|reply": "ember has no CLIENT REPLY: it always replies",
     "client|unblock": "ember has no CLIENT UNBLOCK",
-    "command|getkeysandflags": "not served until COMMAND DOCS documents it "
-                               "(cmd_docs.c and test_command_docs.py list it "
-                               "as missing)",
     "memory|doctor": "ember has no MEMORY DOCTOR",
     "memory|stats": "ember has no MEMORY STATS",
 }
@@ -369,17 +366,19 @@ class CommandInfoTest(h.ServerTestCase):
         return lines + GETKEYS_CASES
 
     def test_getkeys(self):
-        """COMMAND GETKEYS finds the keys Redis finds, or gives its error."""
+        """COMMAND GETKEYS and GETKEYSANDFLAGS find the keys Redis finds,
+        with the flags it gives them, or give its error."""
         lines = self.getkeys_lines()
-        for resp in (2, 3):
+        for sub, resp in [(s, r) for s in ("GETKEYS", "GETKEYSANDFLAGS")
+                          for r in (2, 3)]:
             with self.server.client(resp=resp) as c:
-                got = c.pipeline([("COMMAND", "GETKEYS") + l for l in lines])
+                got = c.pipeline([("COMMAND", sub) + l for l in lines])
             with self.ref.client(resp=resp) as c:
-                ref = c.pipeline([("COMMAND", "GETKEYS") + l for l in lines])
+                ref = c.pipeline([("COMMAND", sub) + l for l in lines])
             for line, g, r in zip(lines, got, ref):
                 if self.ember and line in GETKEYS_DIFFERENCES:
                     continue
-                with self.subTest(command=line, resp=resp):
+                with self.subTest(subcommand=sub, command=line, resp=resp):
                     self.assertEqual(typed(g), typed(r))
 
     # -- the differences
