@@ -21,6 +21,16 @@ What is checked:
   * counters: final value within [acked, acked + unacked], every
     acknowledged INCR returned a distinct value (a lost increment would
     hand out the same number twice), none above the final value;
+  * collections (the collection load): members never half-added, never
+    lost once acknowledged; and, for clients that keep an exact model of
+    their keys (ModelWriter: LMOVE/RPOPLPUSH, SMOVE, SINTERSTORE and
+    SUNIONSTORE on one shard and across shards, pops with a count,
+    HINCRBY, ZINCRBY, FLUSHDB of a database of big collections), every
+    reply is the one the model predicts, what a dropped connection left
+    unanswered is one of that command's possible outcomes (a move across
+    shards may leave the element in both keys, never in neither; each
+    shard's part of FLUSHDB is all or nothing), and at the end every key
+    holds exactly the model;
   * clients see nothing but dropped connections: no error reply, no
     wrong reply, no protocol garbage, no hang;
   * the service kept going between kills, every kill was followed by a
@@ -31,6 +41,7 @@ What is checked:
 Also: clients of a killed worker must stop counting against maxclients.
 """
 
+import collections
 import os
 import random
 import re
@@ -415,6 +426,714 @@ class CollWriter(Writer):
         return problems
 
 
+class Op(object):
+    """One command of a ModelWriter: its arguments, the keys it reads or
+    writes, on_reply(rep) (checks the reply against the model, reporting
+    a wrong one, and applies the command to the model), and
+    allowed(pre, obs) (pre, obs: key -> value; is obs a possible state
+    of the keys after the command was sent from state pre and its
+    connection dropped before the reply?)."""
+
+    __slots__ = ("args", "keys", "on_reply", "allowed")
+
+    def __init__(self, args, keys, on_reply, allowed):
+        self.args = args
+        self.keys = keys
+        self.on_reply = on_reply
+        self.allowed = allowed
+
+
+class ModelWriter(Writer):
+    """A client with keys nobody else writes and an exact model of them:
+    every reply must be the one the model predicts (random picks, SPOP's,
+    are taken from the reply), and the model is updated from it.  The
+    commands of a batch touch disjoint keys, so each unanswered one can be
+    judged alone: after a dropped connection, the keys of each command
+    sent without a reply are read back and must hold one of the outcomes
+    that command may have had (not applied, applied; a move across shards
+    also pushed but not popped, the one allowance of README's "can leave
+    the element in both lists, never in neither"); the model then takes
+    what was read.  At the end the keys must hold exactly the model."""
+
+    DB = 0
+
+    def __init__(self, idx, server, counters, stop, failures):
+        super().__init__(idx, server, counters, stop, failures)
+        self.keys = {}
+        self.keynames = []
+        self.pairs = {}
+        self.pairnames = []
+        self.model = {}        # key -> list | set | dict
+        self.kinds = {}        # key -> "list" | "set" | "hash" | "zset"
+        self.unacked = []      # ops sent without a reply, not yet judged
+        self.stale = set()     # keys to read back after a wrong reply
+        self.resyncs = 0
+        self.judged = collections.Counter()   # unanswered moves, by outcome
+
+    # -- the model
+    def get(self, k):
+        return self.model.get(k)
+
+    def put(self, k, v):
+        if v:
+            self.model[k] = v
+        else:
+            self.model.pop(k, None)
+
+    def read_keys(self, conn, keys):
+        cmds = []
+        for k in keys:
+            kind = self.kinds[k]
+            cmds.append({"list": ("LRANGE", k, 0, -1), "set": ("SMEMBERS", k),
+                         "hash": ("HGETALL", k),
+                         "zset": ("ZRANGE", k, 0, -1, "WITHSCORES")}[kind])
+        out = {}
+        for k, rep in zip(keys, conn.pipeline(cmds)):
+            kind = self.kinds[k]
+            if not isinstance(rep, list):
+                raise AssertionError("reading %r: %r" % (k, rep))
+            if kind == "list":
+                v = list(rep)
+            elif kind == "set":
+                v = set(rep)
+            elif kind == "hash":
+                v = dict(zip(rep[0::2], rep[1::2]))
+            else:
+                v = {m: float(s) for m, s in zip(rep[0::2], rep[1::2])}
+            out[k] = v if v else None
+        return out
+
+    def resync(self, conn):
+        """Judges the unanswered ops (see the class), then takes the keys'
+        state as read."""
+        keys = sorted(set(k for op in self.unacked for k in op.keys) |
+                      self.stale)
+        obs = self.read_keys(conn, keys)
+        for op in self.unacked:
+            pre = {k: self.get(k) for k in op.keys}
+            got = {k: obs[k] for k in op.keys}
+            if not op.allowed(pre, got):
+                self.fail("%r sent, connection dropped, then %s: not a "
+                          "possible outcome from %s" %
+                          (op.args[:6], short(got), short(pre)))
+        for k in keys:
+            self.put(k, obs[k])
+        self.unacked = []
+        self.stale = set()
+        self.resyncs += 1
+
+    @staticmethod
+    def same(pre, obs, *cands):
+        """Is obs the state before the command, or one of cands?"""
+        return any(obs == c for c in (pre,) + cands)
+
+    def wrong(self, op, rep, want):
+        self.fail("%r -> %s, expected %s" % (op.args[:6], short(rep),
+                                             short(want)))
+        self.stale |= set(op.keys)
+
+    # -- batches of ops on disjoint keys
+    def make_op(self):
+        raise NotImplementedError
+
+    def make_batch(self):
+        batch, used, size = [], set(), self.batch_size()
+        for _ in range(3 * size):
+            op = self.make_op()
+            if used & set(op.keys):
+                continue
+            used |= set(op.keys)
+            batch.append(op)
+            if len(batch) >= size:
+                break
+        return batch
+
+    def connect(self):
+        conn = self.server.client(timeout=15)
+        try:
+            if self.DB:
+                rep = conn.call("SELECT", self.DB)
+                if rep != OK:
+                    raise AssertionError("SELECT %d -> %r" % (self.DB, rep))
+            if self.unacked or self.stale:
+                self.resync(conn)
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    def run(self):
+        import traceback
+        while not self.stop.is_set():
+            try:
+                conn = self.connect()
+            except DROPS + (OSError,):
+                time.sleep(0.05)
+                continue
+            except Exception as e:  # a bug in the test: report it
+                self.fail("unexpected %r\n%s" % (e, traceback.format_exc()))
+                return
+            try:
+                while not self.stop.is_set():
+                    if self.stale:
+                        self.resync(conn)
+                    batch = self.make_batch()
+                    done = 0
+                    try:
+                        conn.send_raw(b"".join(h.encode_command(*op.args)
+                                               for op in batch))
+                        for op in batch:
+                            rep = conn.read()
+                            done += 1
+                            if isinstance(rep, h.Error):
+                                self.wrong(op, rep, "no error")
+                            else:
+                                op.on_reply(rep)
+                            self.acked_ops += 1
+                    except DROPS:
+                        self.unacked = batch[done:]
+                        self.drops += 1
+                        break
+                    except socket.timeout:
+                        self.unacked = batch[done:]
+                        self.fail("no reply within 15 s (batch of %d, %d "
+                                  "answered)" % (len(batch), done))
+                        break
+                    except h.ProtocolError as e:
+                        self.unacked = batch[done:]
+                        self.fail("protocol garbage: %s" % e)
+                        break
+            except DROPS:
+                pass            # in a read-back: again on the next connection
+            except Exception as e:  # a bug in the test: report it
+                self.fail("unexpected %r\n%s" % (e, traceback.format_exc()))
+                return
+            finally:
+                conn.close()
+
+    def verify(self, c):
+        """The keys hold exactly the model (after judging what the last
+        dropped connection left unanswered)."""
+        nfail = len(self.failures)
+        conn = self.connect()
+        try:
+            names = sorted(self.kinds)
+            got = self.read_keys(conn, names)
+        finally:
+            conn.close()
+        problems = self.failures[nfail:]      # from judging, if any
+        for k in names:
+            if got[k] != self.get(k):
+                problems.append("%s: %s holds %s, expected %s" %
+                                (self.name, k, short(got[k]),
+                                 short(self.get(k))))
+        if self.acked_ops == 0:
+            problems.append("%s: no command acknowledged" % self.name)
+        sys.stderr.write("%s: %d commands acknowledged, %d read-backs after "
+                         "a drop%s\n" % (self.name, self.acked_ops,
+                                         self.resyncs, self.extra_stats()))
+        return problems
+
+    def extra_stats(self):
+        return ""
+
+    def db0_keys(self):
+        return len(self.kinds) if self.DB == 0 else 0
+
+
+def short(v, n=6):
+    """A value for a message, cut short."""
+    if isinstance(v, dict):
+        return "{%d: %s%s}" % (len(v), ", ".join(
+            "%s: %s" % (short(k, n), short(x, n))
+            for k, x in sorted(v.items())[:n]), ", ..." if len(v) > n else "")
+    if isinstance(v, (list, set)):
+        items = sorted(v) if isinstance(v, set) else v
+        s = ", ".join(repr(x[:30] if isinstance(x, bytes) else x)
+                      for x in items[:n])
+        return "%s%d: %s%s" % ("set " if isinstance(v, set) else "",
+                               len(v), s, ", ..." if len(v) > n else "")
+    if isinstance(v, bytes):
+        return repr(v[:40])
+    return repr(v)
+
+
+def zsorted(z, rev=False):
+    """A sorted set's members in rank order (score, then bytes)."""
+    items = sorted(z.items(), key=lambda ms: (ms[1], ms[0]))
+    return items[::-1] if rev else items
+
+
+def fmt_score(s):
+    return b"%d" % s if s == int(s) else repr(s).encode()
+
+
+class MoveWriter(ModelWriter):
+    """Moves and pops with a count, on keys of both shards and on keys
+    sharing a {hash tag}: LMOVE and RPOPLPUSH, SMOVE, SINTERSTORE and
+    SUNIONSTORE (across shards: their last phase is @sstore), LPOP/RPOP,
+    SPOP and ZPOPMIN/ZPOPMAX with a count, HINCRBY, ZINCRBY; with pushes,
+    SADD and ZADD to feed them.  List elements are long now and then, so
+    lists grow past a node; a set member now and then too."""
+
+    def __init__(self, idx, server, counters, stop, failures):
+        super().__init__(idx, server, counters, stop, failures)
+        def on(shard, name):
+            return h.key_on(shard, "mv%d:%s" % (idx, name), 2)
+
+        self.lists_x = [on(0, "l"), on(1, "l")]          # across shards
+        self.lists_t = [b"{mv%dl}:a" % idx, b"{mv%dl}:b" % idx]
+        self.sets_x = [on(0, "s"), on(1, "s")]
+        self.sets_t = [b"{mv%ds}:a" % idx, b"{mv%ds}:b" % idx]
+        self.sdst_x = on(idx % 2, "sd")                  # stores across shards
+        self.sdst_t = b"{mv%ds}:d" % idx
+        self.hash = b"mv%d:h" % idx
+        self.zsets = [on(0, "z"), on(1, "z")]
+        for k in self.lists_x + self.lists_t:
+            self.kinds[k] = "list"
+        for k in self.sets_x + self.sets_t + [self.sdst_x, self.sdst_t]:
+            self.kinds[k] = "set"
+        self.kinds[self.hash] = "hash"
+        for k in self.zsets:
+            self.kinds[k] = "zset"
+
+    def batch_size(self):
+        return self.rng.randrange(1, 7)
+
+    def judge_move(self, name, cross, pre, obs, done, half):
+        """An unanswered move: not done, done, or (across shards only)
+        pushed to the destination but still in the source."""
+        where = "across shards" if cross else "on one shard"
+        if obs == pre:
+            self.judged["%s %s: not done" % (name, where)] += 1
+        elif obs == done:
+            self.judged["%s %s: done" % (name, where)] += 1
+        elif cross and obs == half:
+            self.judged["%s %s: in both" % (name, where)] += 1
+        else:
+            return False
+        return True
+
+    def extra_stats(self):
+        return "; unanswered moves: %s" % (
+            ", ".join("%s %d" % kv for kv in sorted(self.judged.items()))
+            or "none")
+
+    def element(self, seq, long_p):
+        e = b"%d.%d" % (self.idx, seq)
+        if self.rng.random() < long_p:
+            e += b"-" + b"p" * self.rng.randrange(40, 160)
+        return e
+
+    def make_op(self):
+        rng = self.rng
+        self.seq += 1
+        r = rng.random()
+        if r < 0.14:
+            return self.op_push(rng.choice(self.lists_x + self.lists_t))
+        if r < 0.32:
+            return self.op_lmove(rng.choice((self.lists_x, self.lists_t)))
+        if r < 0.38:
+            return self.op_lpop(rng.choice(self.lists_x + self.lists_t))
+        if r < 0.50:
+            return self.op_sadd(rng.choice((self.sets_x, self.sets_t)))
+        if r < 0.62:
+            return self.op_smove(rng.choice((self.sets_x, self.sets_t)))
+        if r < 0.66:
+            return self.op_spop(rng.choice(self.sets_x + self.sets_t))
+        if r < 0.72:
+            return self.op_store(rng.random() < 0.5)
+        if r < 0.82:
+            return self.op_hincrby()
+        if r < 0.89:
+            return self.op_zadd(rng.choice(self.zsets))
+        if r < 0.95:
+            return self.op_zincrby(rng.choice(self.zsets))
+        return self.op_zpop(rng.choice(self.zsets))
+
+    # -- lists
+    def op_push(self, k):
+        left = self.rng.random() < 0.3
+        els = [self.element(self.seq * 10 + i, 0.3)
+               for i in range(self.rng.randrange(1, 4))]
+
+        def apply(v):
+            v = list(v or [])
+            return (els[::-1] + v) if left else (v + els)
+
+        def on_reply(rep):
+            new = apply(self.get(k))
+            if rep != len(new):
+                return self.wrong(op, rep, len(new))
+            self.put(k, new)
+
+        op = Op(("LPUSH" if left else "RPUSH", k) + tuple(els), [k], on_reply,
+                lambda pre, obs: self.same(pre, obs, {k: apply(pre[k])}))
+        return op
+
+    def op_lmove(self, group):
+        rng = self.rng
+        src = rng.choice(group)
+        dst = rng.choice(group) if group is self.lists_t else \
+            [g for g in group if g != src][0]
+        wf, wt = rng.choice(("LEFT", "RIGHT")), rng.choice(("LEFT", "RIGHT"))
+        if rng.random() < 0.3 and src != dst:
+            args, wf, wt = ("RPOPLPUSH", src, dst), "RIGHT", "LEFT"
+        else:
+            args = ("LMOVE", src, dst, wf, wt)
+        cross = h.key_shard(src, 2) != h.key_shard(dst, 2)
+        keys = [src] if src == dst else [src, dst]
+
+        def moved(state, pop):
+            """(element, new state) from state (key -> value)."""
+            s = list(state[src] or [])
+            if not s:
+                return None, dict(state)
+            e = s[0] if wf == "LEFT" else s[-1]
+            out = dict(state)
+            if pop:
+                s = s[1:] if wf == "LEFT" else s[:-1]
+                out[src] = s or None
+            d = list(out[dst] or [])
+            d = [e] + d if wt == "LEFT" else d + [e]
+            out[dst] = d
+            return e, out
+
+        def on_reply(rep):
+            pre = {k: self.get(k) for k in keys}
+            e, new = moved(pre, True)
+            if rep != e:
+                return self.wrong(op, rep, e)
+            for k in keys:
+                self.put(k, new[k])
+
+        def allowed(pre, obs):
+            return self.judge_move(args[0], cross, pre, obs,
+                                   moved(pre, True)[1], moved(pre, False)[1])
+
+        op = Op(args, keys, on_reply, allowed)
+        return op
+
+    def op_lpop(self, k):
+        rng = self.rng
+        left = rng.random() < 0.5
+        count = rng.choice((None, 1, 2, 3, 5))
+        args = ("LPOP" if left else "RPOP", k) + \
+            (() if count is None else (count,))
+        n = 1 if count is None else count
+
+        def popped(v):
+            v = list(v or [])
+            if left:
+                return v[:n], v[n:]
+            return v[::-1][:n], v[:max(0, len(v) - n)]
+
+        def on_reply(rep):
+            v = self.get(k)
+            out, rest = popped(v)
+            want = (out[0] if out else None) if count is None else \
+                (out if v else None)
+            if rep != want:
+                return self.wrong(op, rep, want)
+            self.put(k, rest)
+
+        op = Op(args, [k], on_reply,
+                lambda pre, obs: self.same(pre, obs,
+                                           {k: popped(pre[k])[1] or None}))
+        return op
+
+    # -- sets
+    def op_sadd(self, group):
+        rng = self.rng
+        k = rng.choice(group)
+        other = [g for g in group if g != k][0]
+        ms = [self.element(self.seq * 10 + i, 0.05)
+              for i in range(rng.randrange(1, 3))]
+        if rng.random() < 0.3 and self.get(other):
+            ms.append(rng.choice(sorted(self.get(other))))   # intersections
+
+        def on_reply(rep):
+            v = set(self.get(k) or ())
+            want = len(set(ms) - v)
+            if rep != want:
+                return self.wrong(op, rep, want)
+            self.put(k, v | set(ms))
+
+        op = Op(("SADD", k) + tuple(ms), [k], on_reply,
+                lambda pre, obs: self.same(pre, obs,
+                                           {k: set(pre[k] or ()) | set(ms)}))
+        return op
+
+    def op_smove(self, group):
+        rng = self.rng
+        src = rng.choice(group)
+        dst = [g for g in group if g != src][0]
+        members = sorted(self.get(src) or ())
+        m = rng.choice(members) if members and rng.random() < 0.9 else \
+            b"nosuch%d" % self.seq
+        cross = h.key_shard(src, 2) != h.key_shard(dst, 2)
+
+        def moved(state, pop):
+            s = set(state[src] or ())
+            if m not in s:
+                return 0, dict(state)
+            out = dict(state)
+            if pop:
+                out[src] = (s - {m}) or None
+            out[dst] = set(out[dst] or ()) | {m}
+            return 1, out
+
+        def on_reply(rep):
+            pre = {src: self.get(src), dst: self.get(dst)}
+            want, new = moved(pre, True)
+            if rep != want:
+                return self.wrong(op, rep, want)
+            for k in (src, dst):
+                self.put(k, new[k])
+
+        def allowed(pre, obs):
+            return self.judge_move("SMOVE", cross, pre, obs,
+                                   moved(pre, True)[1], moved(pre, False)[1])
+
+        op = Op(("SMOVE", src, dst, m), [src, dst], on_reply, allowed)
+        return op
+
+    def op_spop(self, k):
+        count = self.rng.randrange(1, 5)
+
+        def on_reply(rep):
+            v = set(self.get(k) or ())
+            n = min(count, len(v))
+            if not isinstance(rep, list) or len(rep) != n or \
+                    len(set(rep)) != n or not set(rep) <= v:
+                return self.wrong(op, rep, "%d of %s" % (n, short(v)))
+            self.put(k, v - set(rep))
+
+        def allowed(pre, obs):
+            p, o = set(pre[k] or ()), set(obs[k] or ())
+            return o == p or (o <= p and len(p) - len(o) == min(count, len(p)))
+
+        op = Op(("SPOP", k, count), [k], on_reply, allowed)
+        return op
+
+    def op_store(self, across):
+        a, b = self.sets_x if across else self.sets_t
+        dst = self.sdst_x if across else self.sdst_t
+        inter = self.rng.random() < 0.5
+        keys = [dst, a, b]
+
+        def result(state):
+            x, y = set(state[a] or ()), set(state[b] or ())
+            return (x & y) if inter else (x | y)
+
+        def on_reply(rep):
+            pre = {k: self.get(k) for k in keys}
+            r = result(pre)
+            if rep != len(r):
+                return self.wrong(op, rep, len(r))
+            self.put(dst, r)
+
+        def allowed(pre, obs):
+            new = dict(pre)
+            new[dst] = result(pre) or None
+            return self.same(pre, obs, new)
+
+        op = Op(("SINTERSTORE" if inter else "SUNIONSTORE", dst, a, b), keys,
+                on_reply, allowed)
+        return op
+
+    # -- a hash, sorted sets
+    def op_hincrby(self):
+        k = self.hash
+        f = b"f%d" % self.rng.randrange(100)
+        by = self.rng.randrange(-5, 12)
+
+        def after(v):
+            v = dict(v or {})
+            v[f] = b"%d" % (int(v.get(f, b"0")) + by)
+            return v
+
+        def on_reply(rep):
+            new = after(self.get(k))
+            if rep != int(new[f]):
+                return self.wrong(op, rep, int(new[f]))
+            self.put(k, new)
+
+        op = Op(("HINCRBY", k, f, by), [k], on_reply,
+                lambda pre, obs: self.same(pre, obs, {k: after(pre[k])}))
+        return op
+
+    def op_zadd(self, k):
+        m = self.element(self.seq, 0.05)
+        s = self.rng.randrange(-50, 50)
+
+        def on_reply(rep):
+            v = dict(self.get(k) or {})
+            if rep != 1:
+                return self.wrong(op, rep, 1)
+            v[m] = float(s)
+            self.put(k, v)
+
+        op = Op(("ZADD", k, s, m), [k], on_reply,
+                lambda pre, obs: self.same(pre, obs,
+                                           {k: self.zput(pre[k], m, float(s))}))
+        return op
+
+    @staticmethod
+    def zput(z, m, s):
+        z = dict(z or {})
+        z[m] = s
+        return z
+
+    def op_zincrby(self, k):
+        z = self.get(k) or {}
+        m = self.rng.choice(sorted(z)) if z and self.rng.random() < 0.8 \
+            else self.element(self.seq, 0)
+        by = self.rng.randrange(-20, 21)
+
+        def on_reply(rep):
+            v = self.get(k) or {}
+            s = v.get(m, 0.0) + by
+            if not isinstance(rep, bytes) or float(rep) != s:
+                return self.wrong(op, rep, fmt_score(s))
+            self.put(k, self.zput(v, m, s))
+
+        op = Op(("ZINCRBY", k, by, m), [k], on_reply,
+                lambda pre, obs: self.same(
+                    pre, obs, {k: self.zput(pre[k], m,
+                                            (pre[k] or {}).get(m, 0.0) + by)}))
+        return op
+
+    def op_zpop(self, k):
+        mx = self.rng.random() < 0.4
+        count = self.rng.randrange(1, 4)
+
+        def after(v):
+            items = zsorted(v or {}, mx)
+            return items[:count], dict(items[count:])
+
+        def on_reply(rep):
+            out, rest = after(self.get(k))
+            if not isinstance(rep, list) or \
+                    [(m, float(s)) for m, s in zip(rep[0::2], rep[1::2])] \
+                    != out or len(rep) != 2 * len(out):
+                return self.wrong(op, rep, out)
+            self.put(k, rest)
+
+        op = Op(("ZPOPMAX" if mx else "ZPOPMIN", k, count), [k], on_reply,
+                lambda pre, obs: self.same(pre, obs,
+                                           {k: after(pre[k])[1] or None}))
+        return op
+
+
+class FlushWriter(ModelWriter):
+    """Big collections of every type on both shards in a database of its
+    own (pushed 5 to 20 elements a command, full encodings past 64
+    elements), and now and then FLUSHDB of that database, which frees them
+    lazily; UNLINK of one now and then.  FLUSHDB reaches the other shard
+    over the rings and each shard's part is atomic: after a dropped
+    connection, each shard's keys are all as before or all gone."""
+
+    def __init__(self, idx, server, counters, stop, failures):
+        super().__init__(idx, server, counters, stop, failures)
+        self.DB = 3 + idx % 10
+        self.byshard = {0: [], 1: []}
+        for shard in (0, 1):
+            for kind in ("list", "hash", "set", "zset"):
+                k = h.key_on(shard, "fl%d:%s" % (idx, kind), 2)
+                self.kinds[k] = kind
+                self.byshard[shard].append(k)
+        self.allkeys = sorted(self.kinds)
+        self.flushes = 0
+
+    def batch_size(self):
+        return self.rng.randrange(1, 4)
+
+    def extra_stats(self):
+        return ", %d FLUSHDB acknowledged" % self.flushes
+
+    def make_op(self):
+        rng = self.rng
+        self.seq += 1
+        total = sum(len(v) for v in self.model.values())
+        if rng.random() < (0.05 if total > 1000 else 0.002):
+            return self.op_flush()
+        k = rng.choice(self.allkeys)
+        if rng.random() < 0.02:
+            return self.op_unlink(k)
+        return self.op_fill(k)
+
+    def op_fill(self, k):
+        rng = self.rng
+        kind = self.kinds[k]
+        n = rng.randrange(5, 21)
+        base = b"%d.%d." % (self.idx, self.seq)
+        # long ones: lists of 90-byte elements pass 8 KB (quicklist) at
+        # about 90; one member or value of 100 bytes makes a hash, set or
+        # sorted set full
+        els = [base + b"%d" % i + (b"-" + b"q" * 100 if rng.random() < 0.1
+                                   else b"-" + b"l" * 80 if kind == "list"
+                                   else b"") for i in range(n)]
+        if kind == "list":
+            args = ("RPUSH", k) + tuple(els)
+        elif kind == "hash":
+            args = ("HSET", k) + tuple(x for e in els for x in (e, b"v" + e))
+        elif kind == "set":
+            args = ("SADD", k) + tuple(els)
+        else:
+            args = ("ZADD", k) + tuple(x for i, e in enumerate(els)
+                                       for x in (i, e))
+
+        def after(v):
+            if kind == "list":
+                return list(v or []) + els
+            if kind == "hash":
+                return dict(v or {}) | {e: b"v" + e for e in els}
+            if kind == "set":
+                return set(v or ()) | set(els)
+            return dict(v or {}) | {e: float(i) for i, e in enumerate(els)}
+
+        def on_reply(rep):
+            v = self.get(k)
+            want = len(after(v)) if kind == "list" else n
+            if rep != want:
+                return self.wrong(op, rep, want)
+            self.put(k, after(v))
+
+        op = Op(args, [k], on_reply,
+                lambda pre, obs: self.same(pre, obs, {k: after(pre[k])}))
+        return op
+
+    def op_unlink(self, k):
+        def on_reply(rep):
+            want = 1 if self.get(k) else 0
+            if rep != want:
+                return self.wrong(op, rep, want)
+            self.put(k, None)
+
+        op = Op(("UNLINK", k), [k], on_reply,
+                lambda pre, obs: self.same(pre, obs, {k: None}))
+        return op
+
+    def op_flush(self):
+        def on_reply(rep):
+            if rep != OK or type(rep) is not Simple:
+                return self.wrong(op, rep, OK)
+            self.model = {}
+            self.flushes += 1
+
+        def allowed(pre, obs):
+            # each shard's part is atomic: all as before, or all gone
+            for shard, keys in self.byshard.items():
+                if not (all(obs[k] == pre[k] for k in keys) or
+                        all(obs[k] is None for k in keys)):
+                    return False
+            return True
+
+        op = Op(("FLUSHDB",), list(self.allkeys), on_reply, allowed)
+        return op
+
+
 class CrashTest(unittest.TestCase):
 
     def setUp(self):
@@ -510,11 +1229,14 @@ class CrashTest(unittest.TestCase):
 
     def test_sigkill_workers_under_collection_load(self):
         # Every type: each command's arena mutation is all or nothing, so
-        # members are never half-added and acknowledged ones never lost.
+        # members are never half-added and acknowledged ones never lost;
+        # moves, stores and pops with a count, on one shard and across
+        # shards, keep an exact model; FLUSHDB of big collections.
         self.kill_under_load(
             COLL_KILLS, lambda s, c, stop, f: [
                 CollWriter(20 + i, s, c, stop, f) for i in range(3)] +
-            [Writer(23, s, c, stop, f)])
+            [Writer(23, s, c, stop, f), MoveWriter(24, s, c, stop, f),
+             MoveWriter(25, s, c, stop, f), FlushWriter(26, s, c, stop, f)])
 
     def kill_under_load(self, kills, make_writers):
         s = self.start(workers=2)
@@ -639,7 +1361,7 @@ class CrashTest(unittest.TestCase):
                                      [x[:40] for x, _ in
                                       w.pairs[p].candidates()]))
         for w in writers:
-            if isinstance(w, CollWriter):
+            if isinstance(w, (CollWriter, ModelWriter)):
                 problems += w.verify(c)
         for name in counters.names:
             v = c.call("GET", name)
@@ -664,7 +1386,8 @@ class CrashTest(unittest.TestCase):
                        if v.candidates()) + \
             2 * sum(1 for w in writers for v in w.pairs.values()
                     if v.candidates()) + \
-            sum(len(w.colls) for w in writers if isinstance(w, CollWriter))
+            sum(len(w.colls) for w in writers if isinstance(w, CollWriter)) + \
+            sum(w.db0_keys() for w in writers if isinstance(w, ModelWriter))
         n = c.call("DBSIZE")
         self.assertLessEqual(n, expected + len(counters.names))
 
