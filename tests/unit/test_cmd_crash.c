@@ -295,6 +295,9 @@ static void test_strings(void **state)
     cmd("SET", "n", "9", NULL);
     crash("INCR", "n", NULL);
     crash("DECRBY", "n", "1000", NULL);
+    crash("INCRBY", "n", "2", NULL);
+    crash("DECR", "n", NULL);
+    crash("DECR", "n", NULL);
     crash("INCRBYFLOAT", "n", "0.125", NULL);
     assert_string_equal(cmd("GET", "n", NULL), "$8\r\n-989.875\r\n");
     cmd("SET", "g", "val", "EX", "1000", NULL);
@@ -501,6 +504,7 @@ static void test_zsets(void **state)
         "8", "h", "9", "i", "10", "j", NULL);
     crash("ZREMRANGEBYRANK", "r", "-2", "-1", NULL);
     crash("ZPOPMIN", "r", "2", NULL);
+    crash("BZPOPMAX", "r", "0", NULL);                           /* has data: no blocking */
     crash("ZREMRANGEBYSCORE", "r", "-inf", "+inf", NULL);
     cmd("ZADD", "lex", "0", "a", "0", "b", "0", "c", "0", "d", "0", "e", "0", "f", "0", "g",
         "0", "h", "0", "i", NULL);
