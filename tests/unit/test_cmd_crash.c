@@ -407,7 +407,7 @@ static void test_sets(void **state)
     ks_limits.set_entries = 6;
     ks_limits.set_value = 16;
     crash("SADD", "i", "1", "2", "3", NULL);                     /* intset */
-    crash("SADD", "i", "4", "-5", NULL);                         /* past 4: listpack */
+    crash("SADD", "i", "4", "-5", NULL);                         /* compact up to 6 */
     crash("SADD", "i", "a", NULL);                               /* a string */
     crash("SADD", "i", "x", "y", "z", NULL);                     /* past 6: hashtable */
     assert_string_equal(cmd("SCARD", "i", NULL), ":9\r\n");
