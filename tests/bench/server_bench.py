@@ -12,6 +12,10 @@
      keys about half the commands a worker reads belong to the other shard
      and cross over the rings.  CPU time per request summed over all ember
      processes.
+     A null server (tests/bench/null_server.c: epoll, one recv and one
+     send per ready client, "+OK" per command, nothing else) runs in the
+     same rounds: its CPU time per request is the floor, the kernel's share
+     of a loopback round trip, which no server gets under.
   c) memory for N keys (16-byte "key:000000000001"-style keys, 32-byte
      values) loaded with pipelined SETs: Pss of every server process (from
      /proc/PID/smaps_rollup: ember's arena pages count once however many
@@ -151,6 +155,36 @@ class BenchRedis(harness.RedisServer):
 
     def command_line(self):
         return pinned(self.cpus, super().command_line())
+
+
+class BenchNull(object):
+    """build/bench/null_server (tests/bench/null_server.c): epoll, one recv
+    and one send per ready client, "+OK" per command, nothing else.  Its
+    CPU time per request is the floor no server gets under here."""
+
+    def __init__(self, cpus):
+        self.host, self.port, self.cpus = "127.0.0.1", harness.free_port(), cpus
+        self.binary = os.path.join(os.path.dirname(harness.ember_binary()),
+                                   "bench", "null_server")
+        self.proc = self.pid = None
+
+    def start(self):
+        self.proc = subprocess.Popen(pinned(self.cpus, [self.binary, str(self.port)]),
+                                     start_new_session=True)
+        self.pid = self.proc.pid
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection((self.host, self.port), timeout=1).close()
+                return
+            except OSError:
+                time.sleep(0.02)
+        raise harness.HarnessError("null_server did not start")
+
+    def stop(self):
+        if self.proc is not None:
+            self.proc.kill()
+            self.proc.wait()
 
 
 def start(server, label):
@@ -481,6 +515,7 @@ def table_a(res, tests, reps):
     print("%-3s %3s  %9s %9s  %-18s  %-18s  %5s %5s  %5s %5s %5s  %s" %
           ("op", "P", "ember", "redis", " ember", " redis", "ember", "redis",
            "req/s", "CPU", "user", "target (CPU)"))
+    floor = any(k[0] == "floor" for k in res)
     for op, p, _ in tests:
         e = res.get(("ember-1w", op, p), [])
         r = res.get(("redis", op, p), [])
@@ -493,6 +528,23 @@ def table_a(res, tests, reps):
                fmt_ratio(ratio(e, r, "rps")), fmt_ratio(cr),
                fmt_ratio(ratio(e, r, "user_us_per_req")), TARGET_A[p],
                mark(cr, TARGET_A[p])))
+    if floor:
+        print("   floor: a null server (tests/bench/null_server.c: epoll, one "
+              "recv and one send per client, no parsing, no data)")
+        print("   under the same load, in the same rounds: the kernel's share "
+              "of a loopback round trip, which no server saves.")
+        print("%-3s %3s  %-18s  %5s  %s" % ("op", "P", " floor CPU, us",
+                                          "user", "floor/redis  ember/floor"))
+        for op, p, _ in tests:
+            e = res.get(("ember-1w", op, p), [])
+            r = res.get(("redis", op, p), [])
+            f = res.get(("floor", op, p), [])
+            if not f:
+                continue
+            print("%-3s %3d  %s  %5.2f  %11s  %11s" %
+                  (op, p, fmt_cpu(f), med(f, "user_us_per_req"),
+                   fmt_ratio(ratio(f, r, "us_per_req")),
+                   fmt_ratio(ratio(e, f, "us_per_req"))))
 
 
 def table_b(res, tests, reps, one, two, title):
@@ -705,6 +757,12 @@ def main():
             servers.append(start(BenchEmber(1, server_cpus,
                                              ["--cpu-affinity", "no"]),
                                  "ember-1w"))
+            null = BenchNull(server_cpus)
+            if "a" in only and os.access(null.binary, os.X_OK):
+                servers.append(start(null, "floor"))
+            elif "a" in only:
+                print("   (no floor figures: build %s with make bench)" %
+                      os.path.relpath(null.binary, ROOT))
             if "b" in only:
                 servers.append(start(BenchEmber(2, server_cpus,
                                                  ["--cpu-affinity", "no"]),
@@ -713,10 +771,13 @@ def main():
                 print("   %s" % describe(s))
             sys.stdout.flush()
             for s in servers:
-                load_keys(s, KEYSPACE)
+                if s.label != "floor":
+                    load_keys(s, KEYSPACE)
             res, used = measure(servers, tests, opts.reps, client_cpus,
                                 seconds, min_cpu)
             for s in servers:
+                if s.label == "floor":
+                    continue
                 bad = check_keys(s, KEYSPACE)
                 if bad:
                     problem("%s after the runs: %s" % (s.label, bad))
