@@ -446,32 +446,21 @@ static size_t count_public(void)
     return n;
 }
 
-int check_sub_arity(struct cmd_ctx *x, const char *container, const struct subcmd *subs,
-                    size_t n)
+int check_sub_arity(struct cmd_ctx *x, const char *container)
 {
-    size_t i;
+    int a;
+    const char *sub = cmd_info_sub(container, x->argv[1].ptr, x->argv[1].len, &a);
 
-    for (i = 0; i < n; i++) {
-        int a = subs[i].arity;
-        if (!util_strcaseeq(x->argv[1].ptr, x->argv[1].len, subs[i].name))
-            continue;
-        if ((a > 0 && x->argc != a) || (a < 0 && x->argc < -a)) {
-            reply_errorf(x, "ERR wrong number of arguments for '%s|%s' command", container,
-                         subs[i].name);
-            return -1;
-        }
-        if (x->c != NULL)
-            x->c->last_sub = subs[i].name;   /* CLIENT LIST: cmd=client|list */
+    if (sub == NULL)
         return 0;
+    if ((a > 0 && x->argc != a) || (a < 0 && x->argc < -a)) {
+        reply_errorf(x, "ERR wrong number of arguments for '%s|%s' command", container, sub);
+        return -1;
     }
+    if (x->c != NULL)
+        x->c->last_sub = sub;   /* CLIENT LIST: cmd=client|list */
     return 0;
 }
-
-/* COMMAND's subcommands, with Redis's arities. */
-static const struct subcmd command_subs[] = {
-    { "count", 2 }, { "info", -2 }, { "docs", -2 }, { "list", -2 }, { "getkeys", -4 },
-    { "getkeysandflags", -4 }, { "help", 2 },
-};
 
 void commandCommand(struct cmd_ctx *x)
 {
@@ -479,8 +468,7 @@ void commandCommand(struct cmd_ctx *x)
     int j;
 
     if (x->argc > 1 &&
-        check_sub_arity(x, "command", command_subs,
-                        sizeof(command_subs) / sizeof(command_subs[0])) != 0)
+        check_sub_arity(x, "command") != 0)
         return;
     if (x->argc == 1) {
         resp_add_array(&x->out, (long)count_public());

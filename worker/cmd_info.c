@@ -450,6 +450,21 @@ static int is_sub(const struct info *e, const char *name, size_t len)
     return strncmp(e->name, name, len) == 0 && e->name[len] == '|';
 }
 
+const char *cmd_info_sub(const char *container, const char *sub, size_t len, int *arity)
+{
+    size_t i, clen = strlen(container);
+
+    for (i = 0; i < NINFOS; i++) {
+        const char *n = infos[i].name + clen + 1;
+        if (is_sub(&infos[i], container, clen) && strlen(n) == len &&
+            strncasecmp(n, sub, len) == 0) {
+            *arity = infos[i].arity;
+            return n;
+        }
+    }
+    return NULL;
+}
+
 static int has_subs(const char *name)
 {
     size_t i, len = strlen(name);

@@ -31,6 +31,14 @@ void cmd_info_reply(struct resp_out *out, const struct cmd *c);
  */
 int cmd_info_reply_sub(struct resp_out *out, const char *name, size_t len);
 
+/*
+ * The subcommand sub (len bytes, any case) of the container named
+ * container (lower case), if ember has it: its name as the table spells it
+ * (lower case, static) and its arity, counting the container, in *arity.
+ * NULL when there is no such subcommand.
+ */
+const char *cmd_info_sub(const char *container, const char *sub, size_t len, int *arity);
+
 /* A COMMAND LIST filter: none, or FILTERBY MODULE | ACLCAT | PATTERN. */
 enum { CMD_INFO_ALL, CMD_INFO_MODULE, CMD_INFO_ACLCAT, CMD_INFO_PATTERN };
 

@@ -205,16 +205,10 @@ void reply_unknown_subcommand(struct cmd_ctx *x, const char *cmd);
 /* Parses argv[i] as an integer, replying the error itself on failure
  * ("value is not an integer or out of range"); returns 0 or -1. */
 int arg_ll(struct cmd_ctx *x, int i, long long *v);
-/* A container command's subcommands and arities (as COMMAND INFO gives
- * them, counting the container): a known subcommand with the wrong count
- * gets Redis's "wrong number of arguments for 'client|setname' command".
- * 0, or -1 after replying. */
-struct subcmd {
-    const char *name;      /* lower case */
-    int arity;
-};
-int check_sub_arity(struct cmd_ctx *x, const char *container, const struct subcmd *subs,
-                    size_t n);
+/* A container command's known subcommand with the wrong argument count gets
+ * Redis's "wrong number of arguments for 'client|setname' command" (the
+ * arities are COMMAND INFO's, cmd_info.c).  0, or -1 after replying. */
+int check_sub_arity(struct cmd_ctx *x, const char *container);
 
 /* Parses argv[i] as a SCAN cursor, as Redis does ("ERR invalid cursor"). */
 int arg_cursor(struct cmd_ctx *x, int i, uint64_t *cursor);

@@ -319,19 +319,12 @@ static void fan_out(struct cmd_ctx *x, const char *sub, merge_fn *merge)
     free(argv);
 }
 
-/* CLIENT's subcommands and their arities, as COMMAND INFO gives them. */
-static const struct subcmd client_subs[] = {
-    { "help", 2 }, { "id", 2 }, { "getname", 2 }, { "setname", 3 }, { "info", 2 },
-    { "list", -2 }, { "kill", -3 }, { "no-evict", 3 },
-};
-
 void clientCommand(struct cmd_ctx *x)
 {
     char line[1024];
     int n;
 
-    if (check_sub_arity(x, "client", client_subs,
-                        sizeof(client_subs) / sizeof(client_subs[0])) != 0)
+    if (check_sub_arity(x, "client") != 0)
         return;
     if (ARG_EQ(x, 1, "help") && x->argc == 2) {
         client_help(x);

@@ -106,16 +106,11 @@ static void object_help(struct cmd_ctx *x)
         resp_add_simple(&x->out, lines[i]);
 }
 
-/* Redis's arities, counting OBJECT itself. */
-static const struct subcmd object_subs[] = {
-    { "encoding", 3 }, { "freq", 3 }, { "idletime", 3 }, { "refcount", 3 }, { "help", 2 },
-};
-
 void objectCommand(struct cmd_ctx *x)
 {
     struct db_key k;
 
-    if (check_sub_arity(x, "object", object_subs, sizeof(object_subs) / sizeof(object_subs[0])))
+    if (check_sub_arity(x, "object"))
         return;
     if (ARG_EQ(x, 1, "help")) {
         object_help(x);
@@ -197,15 +192,9 @@ static void memory_usage(struct cmd_ctx *x)
     resp_add_int(&x->out, (long long)ks_usage(W.arena, k.off, (uint64_t)samples));
 }
 
-/* Redis's arities, counting MEMORY itself (DOCTOR and STATS are not
- * here: ember has neither, they are unknown subcommands). */
-static const struct subcmd memory_subs[] = {
-    { "usage", -3 }, { "malloc-stats", 2 }, { "purge", 2 }, { "help", 2 },
-};
-
 void memoryCommand(struct cmd_ctx *x)
 {
-    if (check_sub_arity(x, "memory", memory_subs, sizeof(memory_subs) / sizeof(memory_subs[0])))
+    if (check_sub_arity(x, "memory"))
         return;
     if (ARG_EQ(x, 1, "help")) {
         memory_help(x);

@@ -37,18 +37,7 @@ import harness as h  # noqa: E402
 # Subcommands Redis has that ember does not (it answers them as unknown
 # subcommands): absent from ember's COMMAND INFO of their container and
 # from its COMMAND LIST, as in test_command_docs.py.
-MISSING_SUBCOMMANDS = {
-    "client|caching": "ember has no client-side caching (CLIENT TRACKING)",
-    "client|getredir": "ember has no client-side caching (CLIENT TRACKING)",
-    "client|tracking": "ember has no client-side caching",
-    "client|trackinginfo": "ember has no client-side caching (CLIENT TRACKING)",
-    "client|pause": "ember has no CLIENT PAUSE",
-    "client|unpause": "ember has no CLIENT PAUSE",
-    "client|reply": "ember has no CLIENT REPLY: it always replies",
-    "client|unblock": "ember has no CLIENT UNBLOCK",
-    "memory|doctor": "ember has no MEMORY DOCTOR",
-    "memory|stats": "ember has no MEMORY STATS",
-}
+from test_command_docs import MISSING_SUBCOMMANDS  # noqa: E402
 
 # COMMAND GETKEYS of these full commands differs: Redis finds the
 # subcommand (and says it has no keys), ember has no such subcommand.
