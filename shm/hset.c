@@ -71,27 +71,31 @@ static int is_int(const uint8_t *s, size_t len)
 /*
  * A compact set of integers only keeps them in increasing order, as Redis's
  * intsets do, so SMEMBERS and SSCAN list them the same way.  Where a new
- * member goes: after the members smaller than it when the set and the
- * member are all integers, else at the end.
+ * member m goes: after the members smaller than it when the set and m are
+ * all integers (*ints = 1: the set may then grow to set-max-intset-entries,
+ * as an intset would), else at the end (*ints = 0).  One pass over the
+ * pack serves both.
  */
-static uint32_t set_insert_at(const struct ks_ref *r, const void *m, size_t mlen)
+static uint32_t set_insert_at(const struct ks_ref *r, const void *m, size_t mlen, int *ints)
 {
+    uint32_t n = r->off ? pack_count((const uint8_t *)r->e.val) : 0, below = 0;
     struct pack_it it;
     const uint8_t *s;
     size_t len;
     int64_t v, x;
-    uint32_t below = 0;
 
-    if (!r->off)
-        return 0;
+    *ints = 0;
     if (!int_value(m, mlen, &v))
-        return pack_count((const uint8_t *)r->e.val);
-    pack_iter((const uint8_t *)r->e.val, r->e.vlen, &it);
-    while (pack_next(&it, &s, &len)) {
-        if (!int_value(s, len, &x))
-            return pack_count((const uint8_t *)r->e.val);
-        below += x < v;
+        return n;
+    if (r->off) {
+        pack_iter((const uint8_t *)r->e.val, r->e.vlen, &it);
+        while (pack_next(&it, &s, &len)) {
+            if (!int_value(s, len, &x))
+                return n;
+            below += x < v;
+        }
     }
+    *ints = 1;
     return below;
 }
 
@@ -148,23 +152,15 @@ out:
     free(e);
 }
 
-/* The entry limit for a compact set that would hold m too: sets of
- * integers only get set-max-intset-entries, as Redis's intsets do. */
-static uint32_t set_limit(const struct ks_ref *r, const void *m, size_t mlen)
+/* The entry limit for a compact set that would hold m too (ints: the set
+ * and m are all integers, from set_insert_at()): sets of integers only
+ * get set-max-intset-entries, as Redis's intsets do. */
+static uint32_t set_limit(int ints)
 {
     uint32_t lim = max_entries(KS_T_SET);
-    struct pack_it it;
-    const uint8_t *s;
-    size_t len;
 
-    if (ks_limits.set_int_entries <= lim || !is_int(m, mlen))
+    if (ks_limits.set_int_entries <= lim || !ints)
         return lim;
-    if (r->off) {
-        pack_iter((const uint8_t *)r->e.val, r->e.vlen, &it);
-        while (pack_next(&it, &s, &len))
-            if (!is_int(s, len))
-                return lim;
-    }
     return pack_limit(ks_limits.set_int_entries, KS_T_SET);
 }
 
@@ -523,7 +519,8 @@ int hset_put(struct shm_arena *a, struct ks_ref *r, unsigned type, const void *m
              const void *v, size_t vlen, unsigned flags, int *added)
 {
     struct pack_str ins[2] = { { m, mlen }, { v, vlen } };
-    int big = mlen > max_value(type) || (IS_HASH(type) && vlen > max_value(type));
+    int big = mlen > max_value(type) || (IS_HASH(type) && vlen > max_value(type)), ints = 0;
+    uint32_t at;
 
     *added = 0;
     if (r->off)
@@ -572,13 +569,14 @@ int hset_put(struct shm_arena *a, struct ks_ref *r, unsigned type, const void *m
         }
     }
     *added = 1;
+    if (IS_HASH(type))
+        at = r->off ? pack_count((const uint8_t *)r->e.val) : 0;
+    else
+        at = set_insert_at(r, m, mlen, &ints);
     if (big || (r->off ? hset_len(a, r) : 0) + 1 >
-                   (IS_HASH(type) ? max_entries(type) : set_limit(r, m, mlen)))
+                   (IS_HASH(type) ? max_entries(type) : set_limit(ints)))
         return to_full(a, r, type, m, mlen, v, vlen);
-    return compact_edit(a, r, type,
-                        IS_HASH(type) ? (r->off ? pack_count((const uint8_t *)r->e.val) : 0)
-                                      : set_insert_at(r, m, mlen),
-                        0, ins, stride(type));
+    return compact_edit(a, r, type, at, 0, ins, stride(type));
 }
 
 /*
